@@ -1,0 +1,1 @@
+"""The storage logic shared by every saver. Nothing here does I/O."""

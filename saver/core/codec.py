@@ -1,0 +1,51 @@
+"""Bytes in and out: channel values, writes and metadata, with a format tag per blob."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from langgraph.checkpoint.serde.base import SerializerProtocol
+
+from saver.errors import CorruptRowError
+
+# Every blob row carries its format, so later encodings (deltas) can sit beside old rows.
+FORMAT_FULL = 1
+KNOWN_FORMATS = frozenset({FORMAT_FULL})
+
+
+def dump_value(serde: SerializerProtocol, value: Any) -> tuple[str, bytes]:
+    return serde.dumps_typed(value)
+
+
+def load_value(
+    serde: SerializerProtocol, type_: str, data: bytes | None, fmt: int, where: str
+) -> Any:
+    if fmt not in KNOWN_FORMATS:
+        raise CorruptRowError(
+            f"{where}: blob format {fmt} is newer than this version of saver understands; "
+            "upgrade langgraph-checkpoint-history"
+        )
+    try:
+        return serde.loads_typed((type_, bytes(data) if data is not None else b""))
+    except Exception as exc:
+        raise CorruptRowError(f"{where}: cannot deserialise {type_!r} value: {exc}") from exc
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    return str(value)
+
+
+def dump_json(value: Any) -> str:
+    return json.dumps(value, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+
+
+def load_json(text: str | bytes | dict, where: str) -> Any:
+    if isinstance(text, dict):  # PostgreSQL hands back jsonb already decoded
+        return text
+    try:
+        return json.loads(text)
+    except Exception as exc:
+        raise CorruptRowError(f"{where}: metadata is not valid JSON: {exc}") from exc

@@ -1,0 +1,53 @@
+"""Metadata filters: checked here, bound as parameters by the dialect, never spliced."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from saver.errors import InvalidConfigError
+
+Leaf = tuple[tuple[str, ...], Any]
+SCALARS = (str, int, float, bool, type(None))
+
+
+def _check_key(key: Any) -> str:
+    if not isinstance(key, str) or not key:
+        raise InvalidConfigError(f"metadata filter keys must be non-empty strings, got {key!r}")
+    if '"' in key or any(ord(ch) < 32 for ch in key):
+        raise InvalidConfigError(
+            f"metadata filter key {key!r} contains a quote or control character"
+        )
+    return key
+
+
+def leaves(filter: dict[str, Any] | None) -> list[Leaf]:
+    """Flatten a filter into (path, value) pairs; nested dicts mean containment."""
+    if filter is None:
+        return []
+    if not isinstance(filter, dict):
+        raise InvalidConfigError(f"filter must be a dict, got {type(filter).__name__}")
+    out: list[Leaf] = []
+
+    def walk(prefix: tuple[str, ...], node: dict[str, Any]) -> None:
+        for key, value in node.items():
+            path = (*prefix, _check_key(key))
+            if isinstance(value, dict) and value:
+                walk(path, value)
+            elif isinstance(value, (*SCALARS, list, dict)):
+                out.append((path, value))
+            else:
+                raise InvalidConfigError(
+                    f"metadata filter value for {'.'.join(path)!r} must be a string, number, "
+                    f"bool, None, list or dict, got {type(value).__name__}"
+                )
+
+    walk((), filter)
+    return out
+
+
+def nest(path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    """The smallest document holding `value` at `path` (for JSON containment)."""
+    doc: Any = value
+    for key in reversed(path):
+        doc = {key: doc}
+    return doc

@@ -1,0 +1,89 @@
+"""Parent chains and blob references: which rows a checkpoint needs to load exactly."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from saver.core import codec
+
+
+@dataclass(frozen=True)
+class Node:
+    """One checkpoint as the lineage logic sees it."""
+
+    checkpoint_ns: str
+    checkpoint_id: str
+    parent_id: str | None
+    blob_versions: Mapping[str, str]
+    delta_channels: frozenset[str]
+
+
+def node_from_row(row: Sequence[Any]) -> Node:
+    """Row of SELECT_THREAD_GRAPH: checkpoint_ns, checkpoint_id, parent, blob_versions, metadata."""
+    where = f"checkpoint {row[1]!r}"
+    meta = codec.load_json(row[4], where)
+    counters = meta.get("counters_since_delta_snapshot") if isinstance(meta, dict) else None
+    return Node(
+        row[0],
+        row[1],
+        row[2],
+        codec.load_json(row[3], where),
+        frozenset(counters) if isinstance(counters, dict) else frozenset(),
+    )
+
+
+def ancestors(by_id: Mapping[str, Node], start: str | None) -> list[Node]:
+    """Nearest first; stops at a missing parent or a loop (a re-put can make one)."""
+    out: list[Node] = []
+    seen: set[str] = set()
+    while start is not None and start in by_id and start not in seen:
+        seen.add(start)
+        node = by_id[start]
+        out.append(node)
+        start = node.parent_id
+    return out
+
+
+def delta_chain(
+    by_id: Mapping[str, Node], head: Node, stored: set[tuple[str, str]]
+) -> list[Node]:
+    """Ancestors a DeltaChannel head replays from: back to a stored value for every delta channel.
+
+    `stored` holds (channel, version) pairs that have a blob in head's namespace.
+    """
+    missing = {
+        ch
+        for ch in head.delta_channels
+        if ch in head.blob_versions and (ch, head.blob_versions[ch]) not in stored
+    }
+    needed: list[Node] = []
+    if not missing:
+        return needed
+    for node in ancestors(by_id, head.parent_id):
+        needed.append(node)
+        missing = {
+            ch
+            for ch in missing
+            if not (ch in node.blob_versions and (ch, node.blob_versions[ch]) in stored)
+        }
+        if not missing:
+            break
+    return needed
+
+
+def garbage_blobs(
+    kept: Iterable[Node], blob_keys: Iterable[Sequence[str]]
+) -> list[tuple[str, str, str]]:
+    """(checkpoint_ns, channel, version) of blobs no kept checkpoint refers to."""
+    referenced = {
+        (node.checkpoint_ns, channel, version)
+        for node in kept
+        for channel, version in node.blob_versions.items()
+    }
+    return [
+        (ns, channel, version)
+        for ns, channel, version in blob_keys
+        if (ns, channel, version) not in referenced
+    ]

@@ -1,0 +1,371 @@
+"""One plan per operation: a generator that yields statements and returns the answer.
+
+Executors (SQLite or PostgreSQL, sync or async) only drive these; all decisions live here.
+Work that needs no database (validation, serialisation) happens before the first yield, so
+a bad call fails before any transaction opens.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Generator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import (
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+    DeltaChannelHistory,
+    PendingWrite,
+)
+from langgraph.checkpoint.serde.base import SerializerProtocol
+
+from saver.core import codec, filters, lineage, rows, writes
+from saver.core.config import Target, configurable, target, thread_id_of, thread_ids
+from saver.dialects.base import Dialect, Stmt
+from saver.errors import InvalidConfigError, StorageError
+
+T = TypeVar("T")
+Rows = list[Sequence[Any]]
+Plan = Generator[Stmt, Rows, T]
+
+PAGE_SIZE = 1000
+PRUNE_STRATEGIES = ("keep_latest", "delete")
+
+
+@dataclass(frozen=True)
+class Context:
+    dialect: Dialect
+    serde: SerializerProtocol
+    namespace: str
+
+
+def _done(value: T) -> Plan[T]:
+    return value
+    yield  # makes this a generator that issues no statement
+
+
+def setup(d: Dialect) -> Plan[int]:
+    yield Stmt(d.CREATE_MIGRATIONS_TABLE)
+    if d.LOCK_MIGRATIONS:
+        yield Stmt(d.LOCK_MIGRATIONS)
+    found = yield Stmt(d.SELECT_SCHEMA_VERSION)
+    current = int(found[0][0] or 0)
+    latest = max(v for v, _ in d.MIGRATIONS)
+    if current > latest:
+        raise StorageError(
+            f"database schema is at version {current}, newer than this saver knows "
+            f"({latest}); upgrade langgraph-checkpoint-history"
+        )
+    for version, statements in d.MIGRATIONS:
+        if version > current:
+            for sql in statements:
+                yield Stmt(sql)
+            yield Stmt(d.INSERT_SCHEMA_VERSION, (version, time.time()))
+    return latest
+
+
+# --- writing ---------------------------------------------------------------------------
+
+
+def put(
+    ctx: Context,
+    config: RunnableConfig,
+    checkpoint: Checkpoint,
+    metadata: CheckpointMetadata,
+    new_versions: ChannelVersions,
+) -> Plan[RunnableConfig]:
+    t = target(ctx.namespace, config, "put")
+    blob_rows = rows.blob_rows(t, ctx.serde, checkpoint, new_versions)
+    row = rows.checkpoint_row(t, ctx.serde, config, checkpoint, metadata)
+    return _put(ctx.dialect, blob_rows, row, t)
+
+
+def _put(d: Dialect, blob_rows: list[rows.BlobRow], row: rows.CheckpointRow, t: Target) -> Plan:
+    if blob_rows:
+        yield Stmt(d.INSERT_BLOB, blob_rows, many=True)
+    yield Stmt(d.UPSERT_CHECKPOINT, row)
+    return {
+        "configurable": {
+            "thread_id": t.thread_id,
+            "checkpoint_ns": t.checkpoint_ns,
+            "checkpoint_id": row[3],
+        }
+    }
+
+
+def put_writes(
+    ctx: Context,
+    config: RunnableConfig,
+    pending: Sequence[tuple[str, Any]],
+    task_id: str,
+    task_path: str,
+) -> Plan[None]:
+    t = target(ctx.namespace, config, "put_writes")
+    if t.checkpoint_id is None:
+        raise InvalidConfigError("put_writes needs config['configurable']['checkpoint_id']")
+    replace, keep_first = rows.write_rows(t, ctx.serde, t.checkpoint_id, pending, task_id, task_path)
+    return _put_writes(ctx.dialect, replace, keep_first)
+
+
+def _put_writes(d: Dialect, replace: list[rows.WriteRow], keep_first: list[rows.WriteRow]) -> Plan:
+    if replace:
+        yield Stmt(d.UPSERT_WRITE, replace, many=True)
+    if keep_first:
+        yield Stmt(d.INSERT_WRITE, keep_first, many=True)
+
+
+def delete_thread(ctx: Context, thread_id: Any) -> Plan[None]:
+    tid = thread_id_of(thread_id, "delete_thread")
+    return _delete_threads(ctx.dialect, ctx.namespace, [tid])
+
+
+def _delete_threads(d: Dialect, namespace: str, tids: list[str]) -> Plan:
+    for tid in tids:
+        for sql in d.DELETE_THREAD:
+            yield Stmt(sql, (tid, namespace))
+
+
+def copy_thread(ctx: Context, source: Any, target_id: Any) -> Plan[None]:
+    src = thread_id_of(source, "copy_thread")
+    dst = thread_id_of(target_id, "copy_thread")
+    if src == dst:
+        raise InvalidConfigError(f"copy_thread: source and target are both {src!r}")
+    return _copy_thread(ctx.dialect, ctx.namespace, src, dst)
+
+
+def _copy_thread(d: Dialect, namespace: str, src: str, dst: str) -> Plan:
+    found = yield Stmt(d.COUNT_THREAD, (dst, namespace))
+    if found[0][0]:
+        raise InvalidConfigError(
+            f"copy_thread: target thread {dst!r} already has {found[0][0]} checkpoints; "
+            "delete it first or pick a new id"
+        )
+    for sql in d.COPY_THREAD:
+        yield Stmt(sql, (dst, src, namespace))
+
+
+def delete_for_runs(ctx: Context, run_ids: Sequence[Any]) -> Plan[None]:
+    if isinstance(run_ids, (str, bytes)):
+        raise InvalidConfigError("delete_for_runs takes a list of run ids, not a single string")
+    runs = [str(r) for r in run_ids]
+    if not runs:
+        return _done(None)
+    return _delete_for_runs(ctx.dialect, ctx.namespace, runs)
+
+
+def _delete_for_runs(d: Dialect, namespace: str, runs: list[str]) -> Plan:
+    hits = yield Stmt(d.SELECT_RUN_CHECKPOINTS, (namespace, d.array(runs)))
+    by_thread: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for tid, ns, cid in hits:
+        by_thread[tid].append((ns, cid))
+    for tid, pairs in by_thread.items():
+        yield from _drop_checkpoints(d, namespace, tid, pairs)
+
+
+def _drop_checkpoints(d: Dialect, namespace: str, tid: str, pairs: list[tuple[str, str]]) -> Plan:
+    """Delete checkpoints with their writes, then blobs no remaining checkpoint refers to."""
+    yield Stmt(d.DELETE_WRITES_OF, (tid, namespace, d.keys(pairs)))
+    yield Stmt(d.DELETE_CHECKPOINTS, (tid, namespace, d.keys(pairs)))
+    graph = yield Stmt(d.SELECT_THREAD_GRAPH, (tid, namespace))
+    blob_keys = yield Stmt(d.SELECT_THREAD_BLOB_KEYS, (tid, namespace))
+    garbage = lineage.garbage_blobs(map(lineage.node_from_row, graph), blob_keys)
+    if garbage:
+        yield Stmt(d.DELETE_BLOBS, (tid, namespace, d.keys(garbage)))
+
+
+def prune_each(ctx: Context, thread_id_list: Sequence[Any], strategy: str) -> list[Plan[None]]:
+    """One plan per thread, so each runs in its own short transaction."""
+    tids = thread_ids(thread_id_list, "prune")
+    if strategy not in PRUNE_STRATEGIES:
+        raise InvalidConfigError(
+            f"unknown prune strategy {strategy!r}; use one of {', '.join(PRUNE_STRATEGIES)}"
+        )
+    step = _delete_threads if strategy == "delete" else _keep_latest
+    return [step(ctx.dialect, ctx.namespace, [tid]) for tid in tids]
+
+
+def _keep_latest(d: Dialect, namespace: str, tids: list[str]) -> Plan:
+    for tid in tids:
+        graph = yield Stmt(d.SELECT_THREAD_GRAPH, (tid, namespace))
+        if not graph:
+            continue
+        blob_keys = yield Stmt(d.SELECT_THREAD_BLOB_KEYS, (tid, namespace))
+        drop = keep_latest_drops([lineage.node_from_row(r) for r in graph], blob_keys)
+        if drop:
+            yield from _drop_checkpoints(d, namespace, tid, drop)
+
+
+def keep_latest_drops(
+    nodes: list[lineage.Node], blob_keys: Sequence[Sequence[str]]
+) -> list[tuple[str, str]]:
+    """Everything but each namespace's head and the chain its DeltaChannels replay from."""
+    by_ns: dict[str, dict[str, lineage.Node]] = defaultdict(dict)
+    for node in nodes:
+        by_ns[node.checkpoint_ns][node.checkpoint_id] = node
+    stored: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for ns, channel, version in blob_keys:
+        stored[ns].add((channel, version))
+    drop: list[tuple[str, str]] = []
+    for ns, by_id in by_ns.items():
+        head = by_id[max(by_id)]
+        keep = {head.checkpoint_id}
+        keep.update(n.checkpoint_id for n in lineage.delta_chain(by_id, head, stored[ns]))
+        drop.extend((ns, cid) for cid in by_id if cid not in keep)
+    return drop
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+def get_tuple(ctx: Context, config: RunnableConfig) -> Plan[CheckpointTuple | None]:
+    t = target(ctx.namespace, config, "get_tuple")
+    where, params = ctx.dialect.list_where(
+        ctx.namespace, t.thread_id, t.checkpoint_ns, t.checkpoint_id, None, [], None
+    )
+    return _get_tuple(ctx, where, params)
+
+
+def _get_tuple(ctx: Context, where: list[str], params: list[Any]) -> Plan:
+    found = yield Stmt(ctx.dialect.select_page(where), (*params, 1))
+    tuples = rows.TupleReader(ctx.serde).read(found)
+    return tuples[0] if tuples else None
+
+
+@dataclass
+class ListQuery:
+    """A `list()` call, read in keyset pages so no lock is held while the caller iterates."""
+
+    ctx: Context
+    where: list[str]
+    params: list[Any]
+    leaves: list[filters.Leaf]
+    thread_id: str | None
+    checkpoint_ns: str | None
+    checkpoint_id: str | None
+    before_id: str | None
+    remaining: int | None
+    after: tuple[str, str, str] | None = None
+    finished: bool = False
+    reader: rows.TupleReader = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.reader = rows.TupleReader(self.ctx.serde)
+
+    @classmethod
+    def of(
+        cls,
+        ctx: Context,
+        config: RunnableConfig | None,
+        filter: dict[str, Any] | None,
+        before: RunnableConfig | None,
+        limit: int | None,
+    ) -> ListQuery:
+        thread_id = checkpoint_ns = checkpoint_id = None
+        if config is not None:
+            conf = configurable(config, "list")
+            if conf.get("thread_id") is not None:
+                thread_id = thread_id_of(conf.get("thread_id"), "list")
+            checkpoint_ns = conf.get("checkpoint_ns")
+            checkpoint_id = conf.get("checkpoint_id") or None
+        before_id = configurable(before, "list(before=...)").get("checkpoint_id") if before else None
+        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool)):
+            raise InvalidConfigError(f"list: limit must be an int, got {limit!r}")
+        return cls(
+            ctx, [], [], filters.leaves(filter), thread_id, checkpoint_ns, checkpoint_id,
+            before_id, limit,
+        )
+
+    def next_page(self) -> Plan[list[CheckpointTuple]]:
+        if self.finished or (self.remaining is not None and self.remaining <= 0):
+            return _done([])
+        size = PAGE_SIZE if self.remaining is None else min(PAGE_SIZE, self.remaining)
+        where, params = self.ctx.dialect.list_where(
+            self.ctx.namespace, self.thread_id, self.checkpoint_ns, self.checkpoint_id,
+            self.before_id, self.leaves, self.after,
+        )
+        return self._page(where, params, size)
+
+    def _page(self, where: list[str], params: list[Any], size: int) -> Plan:
+        found = yield Stmt(self.ctx.dialect.select_page(where), (*params, size))
+        page = self.reader.read(found)
+        self.finished = len(page) < size
+        if self.remaining is not None:
+            self.remaining -= len(page)
+        if page:
+            last = page[-1].config["configurable"]
+            self.after = (last["checkpoint_id"], last["checkpoint_ns"], last["thread_id"])
+        return page
+
+
+def delta_channel_history(
+    ctx: Context, config: RunnableConfig, channels: Sequence[str]
+) -> Plan[Mapping[str, DeltaChannelHistory]]:
+    t = target(ctx.namespace, config, "get_delta_channel_history")
+    if not channels:
+        return _done({})
+    return _delta_channel_history(ctx, t, list(channels))
+
+
+def _delta_channel_history(ctx: Context, t: Target, channels: list[str]) -> Plan:
+    d, scope = ctx.dialect, (t.thread_id, ctx.namespace, t.checkpoint_ns)
+    empty: dict[str, DeltaChannelHistory] = {ch: {"writes": []} for ch in channels}
+    checkpoint_id = t.checkpoint_id
+    if checkpoint_id is None:
+        latest = yield Stmt(d.SELECT_LATEST_ID, scope)
+        if not latest or latest[0][0] is None:
+            return empty
+        checkpoint_id = latest[0][0]
+    chain_rows = yield Stmt(d.SELECT_ANCESTORS, (*scope, checkpoint_id, *scope))
+    by_id = {
+        r[0]: lineage.Node(t.checkpoint_ns, r[0], r[1], codec.load_json(r[2], r[0]), frozenset())
+        for r in chain_rows
+    }
+    if checkpoint_id not in by_id:
+        return empty
+    chain = lineage.ancestors(by_id, by_id[checkpoint_id].parent_id)
+    candidates = sorted(
+        {(ch, n.blob_versions[ch]) for n in chain for ch in channels if ch in n.blob_versions}
+    )
+    stored: set[tuple[str, str]] = set()
+    if candidates:
+        found = yield Stmt(d.SELECT_BLOB_KEYS_AMONG, (*scope, d.keys(candidates)))
+        stored = {(r[0], r[1]) for r in found}
+    path: dict[str, list[str]] = {}
+    seeds: dict[str, tuple[str, str]] = {}
+    for ch in channels:
+        path[ch] = []
+        for node in chain:
+            path[ch].append(node.checkpoint_id)
+            key = (ch, node.blob_versions.get(ch, ""))
+            if key in stored:
+                seeds[ch] = key
+                break
+    seed_values: dict[tuple[str, str], Any] = {}
+    if seeds:
+        found = yield Stmt(d.SELECT_BLOBS, (*scope, d.keys(sorted(set(seeds.values())))))
+        for ch, ver, fmt, type_, data in found:
+            where = f"thread {t.thread_id!r} channel {ch!r} version {ver!r}"
+            seed_values[(ch, ver)] = codec.load_value(ctx.serde, type_, data, fmt, where)
+    cids = sorted({cid for ids in path.values() for cid in ids})
+    by_cid_ch: dict[tuple[str, str], list[Sequence[Any]]] = defaultdict(list)
+    if cids:
+        found = yield Stmt(d.SELECT_CHANNEL_WRITES, (*scope, d.array(cids), d.array(channels)))
+        for w in found:
+            by_cid_ch[(w[0], w[4])].append(w)
+    result: dict[str, DeltaChannelHistory] = {}
+    for ch in channels:
+        collected: list[PendingWrite] = []
+        for cid in reversed(path[ch]):
+            for w in sorted(by_cid_ch.get((cid, ch), ()), key=lambda w: writes.sort_key(w[3], w[1], w[2])):
+                where = f"thread {t.thread_id!r} checkpoint {cid!r} write"
+                collected.append((w[1], ch, codec.load_value(ctx.serde, w[5], w[6], codec.FORMAT_FULL, where)))
+        entry: DeltaChannelHistory = {"writes": collected}
+        if ch in seeds:
+            entry["seed"] = seed_values[seeds[ch]]
+        result[ch] = entry
+    return result

@@ -1,0 +1,191 @@
+"""A put becomes rows; rows become CheckpointTuples. Both directions, no I/O."""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import (
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+    get_serializable_checkpoint_metadata,
+)
+from langgraph.checkpoint.serde.base import SerializerProtocol
+
+from saver.core import codec, writes
+from saver.core.config import Target, checkpoint_config
+from saver.errors import CorruptRowError
+
+# Column order of the three tables, as every dialect's INSERT lists them.
+CheckpointRow = tuple[str, str, str, str, str | None, str, bytes, str, str, str | None, float]
+BlobRow = tuple[str, str, str, str, str, int, str, bytes | None]
+WriteRow = tuple[str, str, str, str, str, int, str, str, str, bytes | None]
+
+# What a select returns: one shape for checkpoint ('c'), blob ('b') and write ('w') rows,
+# so a checkpoint with its values and writes comes back in a single statement.
+#   kind, thread_id, checkpoint_ns, a, b, c, n, type, data, m, v
+#   'c': a=checkpoint_id b=parent c=-        n=created_at m=metadata v=blob_versions
+#   'b': a=channel       b=version c=-       n=format
+#   'w': a=checkpoint_id b=task_id c=task_path n=idx      m=channel
+UnionRow = Sequence[Any]
+
+
+def checkpoint_row(
+    t: Target,
+    serde: SerializerProtocol,
+    config: RunnableConfig,
+    checkpoint: Checkpoint,
+    metadata: CheckpointMetadata,
+) -> CheckpointRow:
+    body = {k: v for k, v in checkpoint.items() if k != "channel_values"}
+    type_, data = serde.dumps_typed(body)
+    meta = get_serializable_checkpoint_metadata(config, metadata)
+    run_id = meta.get("run_id")
+    return (
+        t.thread_id,
+        t.namespace,
+        t.checkpoint_ns,
+        checkpoint["id"],
+        t.checkpoint_id,
+        type_,
+        data,
+        codec.dump_json({k: str(v) for k, v in checkpoint["channel_versions"].items()}),
+        codec.dump_json(meta),
+        str(run_id) if run_id is not None else None,
+        time.time(),
+    )
+
+
+def blob_rows(
+    t: Target,
+    serde: SerializerProtocol,
+    checkpoint: Checkpoint,
+    new_versions: ChannelVersions,
+) -> list[BlobRow]:
+    """Only channels whose version changed get a row: an unchanged value is never stored again."""
+    values = checkpoint["channel_values"]
+    rows: list[BlobRow] = []
+    for channel, version in new_versions.items():
+        if channel in values:
+            type_, data = codec.dump_value(serde, values[channel])
+            rows.append(
+                (
+                    t.thread_id,
+                    t.namespace,
+                    t.checkpoint_ns,
+                    channel,
+                    str(version),
+                    codec.FORMAT_FULL,
+                    type_,
+                    data,
+                )
+            )
+    return rows
+
+
+def write_rows(
+    t: Target,
+    serde: SerializerProtocol,
+    checkpoint_id: str,
+    pending: Sequence[tuple[str, Any]],
+    task_id: str,
+    task_path: str,
+) -> tuple[list[WriteRow], list[WriteRow]]:
+    """(rows that replace an existing write, rows that never do)."""
+    replace: list[WriteRow] = []
+    keep_first: list[WriteRow] = []
+    for position, (channel, value) in enumerate(pending):
+        type_, data = codec.dump_value(serde, value)
+        row: WriteRow = (
+            t.thread_id,
+            t.namespace,
+            t.checkpoint_ns,
+            checkpoint_id,
+            task_id,
+            writes.write_index(channel, position),
+            task_path,
+            channel,
+            type_,
+            data,
+        )
+        (replace if writes.is_special(channel) else keep_first).append(row)
+    return replace, keep_first
+
+
+def _fresh(value: Any) -> Any:
+    """A decoded blob may serve many tuples; each gets its own outer container."""
+    if isinstance(value, (list, dict, set)):
+        return copy.copy(value)
+    return value
+
+
+class TupleReader:
+    """Turns union rows into CheckpointTuples, decoding each blob once per read."""
+
+    def __init__(self, serde: SerializerProtocol) -> None:
+        self.serde = serde
+        self._values: dict[tuple[str, str, str, str], Any] = {}
+
+    def read(self, rows: Iterable[UnionRow]) -> list[CheckpointTuple]:
+        heads: list[UnionRow] = []
+        blobs: dict[tuple[str, str, str, str], UnionRow] = {}
+        pending: defaultdict[tuple[str, str, str], list[UnionRow]] = defaultdict(list)
+        for row in rows:
+            kind = row[0]
+            if kind == "c":
+                heads.append(row)
+            elif kind == "b":
+                blobs[(row[1], row[2], row[3], row[4])] = row
+            else:
+                pending[(row[1], row[2], row[3])].append(row)
+        heads.sort(key=lambda r: (r[3], r[2], r[1]), reverse=True)
+        return [self._tuple(head, blobs, pending) for head in heads]
+
+    def _value(self, key: tuple[str, str, str, str], row: UnionRow) -> Any:
+        if key not in self._values:
+            where = f"thread {key[0]!r} ns {key[1]!r} channel {key[2]!r} version {key[3]!r}"
+            self._values[key] = codec.load_value(self.serde, row[7], row[8], row[6], where)
+        return _fresh(self._values[key])
+
+    def _tuple(
+        self,
+        head: UnionRow,
+        blobs: dict[tuple[str, str, str, str], UnionRow],
+        pending: dict[tuple[str, str, str], list[UnionRow]],
+    ) -> CheckpointTuple:
+        thread_id, ns, checkpoint_id, parent_id = head[1], head[2], head[3], head[4]
+        where = f"thread {thread_id!r} checkpoint {checkpoint_id!r}"
+        try:
+            body = self.serde.loads_typed((head[7], bytes(head[8])))
+        except Exception as exc:
+            raise CorruptRowError(f"{where}: cannot deserialise checkpoint: {exc}") from exc
+        if not isinstance(body, dict) or "channel_versions" not in body:
+            raise CorruptRowError(f"{where}: stored checkpoint has no channel_versions")
+        values: dict[str, Any] = {}
+        for channel, version in body["channel_versions"].items():
+            key = (thread_id, ns, channel, str(version))
+            if key in blobs:
+                values[channel] = self._value(key, blobs[key])
+        checkpoint: Checkpoint = {**body, "channel_values": values}  # type: ignore[typeddict-item]
+        rows = sorted(
+            pending.get((thread_id, ns, checkpoint_id), ()),
+            key=lambda w: writes.sort_key(w[5], w[4], w[6]),
+        )
+        pending_writes = [
+            (w[4], w[9], codec.load_value(self.serde, w[7], w[8], codec.FORMAT_FULL, where))
+            for w in rows
+        ]
+        t = Target("", thread_id, ns, None)
+        return CheckpointTuple(
+            config=checkpoint_config(t, checkpoint_id),
+            checkpoint=checkpoint,
+            metadata=codec.load_json(head[9], where),
+            parent_config=checkpoint_config(t, parent_id) if parent_id else None,
+            pending_writes=pending_writes,
+        )

@@ -1,0 +1,116 @@
+"""The SQLite saver: a small executor for one connection, and the public class."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from typing import Any
+
+import aiosqlite
+from langgraph.checkpoint.serde.base import SerializerProtocol
+
+from saver.core import plans
+from saver.dialects.base import Stmt
+from saver.dialects.sqlite import SQLITE
+from saver.errors import SaverClosedError, StorageError
+from saver.io._async.saver import READ, AsyncHistorySaver, drive
+from saver.io.bridge import LoopBridge
+from saver.io.errors import SQLITE_ERRORS, from_sqlite
+
+BEGIN = {"snapshot": "BEGIN", "write": "BEGIN IMMEDIATE"}
+# WAL lets readers run beside a writer; the busy timeout makes writers queue, not fail.
+PRAGMAS = ("PRAGMA busy_timeout = 30000", "PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL")
+
+
+class AsyncSqliteExecutor:
+    """Runs plans on one connection, one at a time, each write in an immediate transaction."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+        self.lock = asyncio.Lock()
+        self.closed = False
+        self.prepared = False
+
+    async def sql(self, stmt: Stmt) -> plans.Rows:
+        try:
+            if stmt.many:
+                await self.conn.executemany(stmt.sql, stmt.params)
+                return []
+            cursor = await self.conn.execute(stmt.sql, stmt.params)
+            rows = await cursor.fetchall()
+            await cursor.close()
+            return list(rows)
+        except SQLITE_ERRORS as exc:
+            raise from_sqlite(exc) from exc
+
+    async def run(self, plan: plans.Plan[Any], mode: str) -> Any:
+        if self.closed:
+            plan.close()
+            raise SaverClosedError("this saver was closed; open a new one to read or write")
+        async with self.lock:
+            if not self.prepared:
+                for pragma in PRAGMAS:
+                    await self.sql(Stmt(pragma))
+                self.prepared = True
+            if mode == READ:
+                return await drive(plan, self.sql)
+            await self.sql(Stmt(BEGIN[mode]))
+            try:
+                result = await drive(plan, self.sql)
+            except BaseException:
+                with suppress(*SQLITE_ERRORS):
+                    await self.conn.execute("ROLLBACK")
+                raise
+            await self.sql(Stmt("COMMIT"))
+            return result
+
+
+class AsyncSqliteSaver(LoopBridge, AsyncHistorySaver):
+    """Keeps every step of every thread in a SQLite file.
+
+    Drop-in for `langgraph.checkpoint.sqlite.aio.AsyncSqliteSaver`; `namespace` keeps this
+    saver's threads apart from other savers' in the same file.
+    """
+
+    dialect = SQLITE
+    conn: aiosqlite.Connection
+
+    def __init__(
+        self,
+        conn: aiosqlite.Connection,
+        *,
+        serde: SerializerProtocol | None = None,
+        namespace: str = "",
+    ) -> None:
+        super().__init__(serde=serde, namespace=namespace)
+        self.conn = conn
+        self._executor = AsyncSqliteExecutor(conn)
+        self.loop = asyncio.get_running_loop()  # unasync: remove
+
+    @classmethod
+    @asynccontextmanager
+    async def from_conn_string(
+        cls,
+        conn_string: str,
+        *,
+        serde: SerializerProtocol | None = None,
+        namespace: str = "",
+    ) -> AsyncIterator[AsyncSqliteSaver]:
+        """Open `conn_string` (a path, `:memory:` or `sqlite:///path`) and close it on exit."""
+        path = conn_string.removeprefix("sqlite:///") if isinstance(conn_string, str) else None
+        if not path:
+            raise StorageError(f"expected a SQLite path or sqlite:/// URL, got {conn_string!r}")
+        try:
+            conn = await aiosqlite.connect(path, isolation_level=None, check_same_thread=False)
+        except SQLITE_ERRORS as exc:
+            raise StorageError(f"cannot open SQLite database {path!r}: {exc}") from exc
+        saver = cls(conn, serde=serde, namespace=namespace)
+        try:
+            yield saver
+        finally:
+            saver._executor.closed = True
+            await conn.close()
+
+    async def _execute(self, plan: plans.Plan[Any], mode: str) -> Any:
+        return await self._executor.run(plan, mode)
