@@ -1,6 +1,6 @@
 """langgraph-checkpoint-history: every step of every LangGraph thread, in SQLite or PostgreSQL.
 
-    from saver import SqliteSaver, AsyncSqliteSaver
+from saver import SqliteSaver, AsyncSqliteSaver
 """
 
 from saver.errors import (

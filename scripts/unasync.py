@@ -1,7 +1,7 @@
 """Write the sync twins of the async sources, line for line (httpcore's unasync, trimmed).
 
-    python scripts/unasync.py          # regenerate
-    python scripts/unasync.py --check  # fail if a twin is stale or a rule went unused
+python scripts/unasync.py          # regenerate
+python scripts/unasync.py --check  # fail if a twin is stale or a rule went unused
 """
 
 from __future__ import annotations

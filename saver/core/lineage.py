@@ -46,9 +46,7 @@ def ancestors(by_id: Mapping[str, Node], start: str | None) -> list[Node]:
     return out
 
 
-def delta_chain(
-    by_id: Mapping[str, Node], head: Node, stored: set[tuple[str, str]]
-) -> list[Node]:
+def delta_chain(by_id: Mapping[str, Node], head: Node, stored: set[tuple[str, str]]) -> list[Node]:
     """Ancestors a DeltaChannel head replays from: back to a stored value for every delta channel.
 
     `stored` holds (channel, version) pairs that have a blob in head's namespace.

@@ -108,7 +108,9 @@ def put_writes(
     t = target(ctx.namespace, config, "put_writes")
     if t.checkpoint_id is None:
         raise InvalidConfigError("put_writes needs config['configurable']['checkpoint_id']")
-    replace, keep_first = rows.write_rows(t, ctx.serde, t.checkpoint_id, pending, task_id, task_path)
+    replace, keep_first = rows.write_rows(
+        t, ctx.serde, t.checkpoint_id, pending, task_id, task_path
+    )
     return _put_writes(ctx.dialect, replace, keep_first)
 
 
@@ -272,12 +274,21 @@ class ListQuery:
                 thread_id = thread_id_of(conf.get("thread_id"), "list")
             checkpoint_ns = conf.get("checkpoint_ns")
             checkpoint_id = conf.get("checkpoint_id") or None
-        before_id = configurable(before, "list(before=...)").get("checkpoint_id") if before else None
+        before_id = (
+            configurable(before, "list(before=...)").get("checkpoint_id") if before else None
+        )
         if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool)):
             raise InvalidConfigError(f"list: limit must be an int, got {limit!r}")
         return cls(
-            ctx, [], [], filters.leaves(filter), thread_id, checkpoint_ns, checkpoint_id,
-            before_id, limit,
+            ctx,
+            [],
+            [],
+            filters.leaves(filter),
+            thread_id,
+            checkpoint_ns,
+            checkpoint_id,
+            before_id,
+            limit,
         )
 
     def next_page(self) -> Plan[list[CheckpointTuple]]:
@@ -285,8 +296,13 @@ class ListQuery:
             return _done([])
         size = PAGE_SIZE if self.remaining is None else min(PAGE_SIZE, self.remaining)
         where, params = self.ctx.dialect.list_where(
-            self.ctx.namespace, self.thread_id, self.checkpoint_ns, self.checkpoint_id,
-            self.before_id, self.leaves, self.after,
+            self.ctx.namespace,
+            self.thread_id,
+            self.checkpoint_ns,
+            self.checkpoint_id,
+            self.before_id,
+            self.leaves,
+            self.after,
         )
         return self._page(where, params, size)
 
@@ -361,9 +377,13 @@ def _delta_channel_history(ctx: Context, t: Target, channels: list[str]) -> Plan
     for ch in channels:
         collected: list[PendingWrite] = []
         for cid in reversed(path[ch]):
-            for w in sorted(by_cid_ch.get((cid, ch), ()), key=lambda w: writes.sort_key(w[3], w[1], w[2])):
+            for w in sorted(
+                by_cid_ch.get((cid, ch), ()), key=lambda w: writes.sort_key(w[3], w[1], w[2])
+            ):
                 where = f"thread {t.thread_id!r} checkpoint {cid!r} write"
-                collected.append((w[1], ch, codec.load_value(ctx.serde, w[5], w[6], codec.FORMAT_FULL, where)))
+                collected.append(
+                    (w[1], ch, codec.load_value(ctx.serde, w[5], w[6], codec.FORMAT_FULL, where))
+                )
         entry: DeltaChannelHistory = {"writes": collected}
         if ch in seeds:
             entry["seed"] = seed_values[seeds[ch]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -65,7 +66,7 @@ class Dialect:
         """A list parameter, in the form this dialect's `ANY`/`json_each` reads."""
         raise NotImplementedError
 
-    def keys(self, rows: list[tuple[str, ...]]) -> Any:
+    def keys(self, rows: Sequence[tuple[str, ...]]) -> Any:
         """A list of key tuples, as one parameter this dialect can unpack into columns."""
         raise NotImplementedError
 

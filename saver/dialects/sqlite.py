@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from saver.core.filters import Leaf
@@ -134,7 +135,7 @@ class SqliteDialect(Dialect):
     def array(self, values: list[Any]) -> Any:
         return json.dumps(values)
 
-    def keys(self, rows: list[tuple[str, ...]]) -> Any:
+    def keys(self, rows: Sequence[tuple[str, ...]]) -> Any:
         return json.dumps(rows)
 
     def select_page(self, where: list[str]) -> str:

@@ -24,7 +24,8 @@ OPERATIONS = (
 
 class ThreadBridge:
     async def alist(self, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
-        for item in await asyncio.to_thread(lambda: [*getattr(self, "list")(*args, **kwargs)]):
+        rows = await asyncio.to_thread(lambda: [*getattr(self, "list")(*args, **kwargs)])  # noqa: B009
+        for item in rows:
             yield item
 
 
@@ -46,7 +47,7 @@ class LoopBridge:
 
     def list(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
         async def collect() -> list[Any]:
-            return [item async for item in getattr(self, "alist")(*args, **kwargs)]
+            return [item async for item in getattr(self, "alist")(*args, **kwargs)]  # noqa: B009 (mixin)
 
         yield from self._on_loop(collect())
 

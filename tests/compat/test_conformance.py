@@ -26,9 +26,7 @@ async def test_every_capability_passes(class_name: str, tmp_path: Path) -> None:
                 yield s
 
     report = await validate(checkpointer_test(name=class_name)(factory))
-    failures = {
-        cap: result.failures for cap, result in report.results.items() if not result.passed
-    }
+    failures = {cap: result.failures for cap, result in report.results.items() if not result.passed}
     assert failures == {}
     assert {cap for cap, r in report.results.items() if r.detected} == {
         c.value for c in ALL_CAPABILITIES

@@ -21,7 +21,11 @@ from saver.io.errors import SQLITE_ERRORS, from_sqlite
 
 BEGIN = {"snapshot": "BEGIN", "write": "BEGIN IMMEDIATE"}
 # WAL lets readers run beside a writer; the busy timeout makes writers queue, not fail.
-PRAGMAS = ("PRAGMA busy_timeout = 30000", "PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL")
+PRAGMAS = (
+    "PRAGMA busy_timeout = 30000",
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = NORMAL",
+)
 
 
 class SqliteExecutor:
