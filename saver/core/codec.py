@@ -42,10 +42,10 @@ def dump_json(value: Any) -> str:
     return json.dumps(value, default=_json_default, ensure_ascii=False, separators=(",", ":"))
 
 
-def load_json(text: str | bytes | dict, where: str) -> Any:
+def load_json(text: str | bytes | dict, where: str, column: str = "metadata") -> Any:
     if isinstance(text, dict):  # PostgreSQL hands back jsonb already decoded
         return text
     try:
         return json.loads(text)
     except Exception as exc:
-        raise CorruptRowError(f"{where}: metadata is not valid JSON: {exc}") from exc
+        raise CorruptRowError(f"{where}: {column} is not valid JSON: {exc}") from exc

@@ -11,8 +11,8 @@ SCALARS = (str, int, float, bool, type(None))
 
 
 def _check_key(key: Any) -> str:
-    if not isinstance(key, str) or not key:
-        raise InvalidConfigError(f"metadata filter keys must be non-empty strings, got {key!r}")
+    if not isinstance(key, str):
+        raise InvalidConfigError(f"metadata filter keys must be strings, got {key!r}")
     if '"' in key or any(ord(ch) < 32 for ch in key):
         raise InvalidConfigError(
             f"metadata filter key {key!r} contains a quote or control character"

@@ -29,7 +29,7 @@ def node_from_row(row: Sequence[Any]) -> Node:
         row[0],
         row[1],
         row[2],
-        codec.load_json(row[3], where),
+        codec.load_json(row[3], where, "blob_versions"),
         frozenset(counters) if isinstance(counters, dict) else frozenset(),
     )
 

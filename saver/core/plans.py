@@ -338,7 +338,13 @@ def _delta_channel_history(ctx: Context, t: Target, channels: list[str]) -> Plan
         checkpoint_id = latest[0][0]
     chain_rows = yield Stmt(d.SELECT_ANCESTORS, (*scope, checkpoint_id, *scope))
     by_id = {
-        r[0]: lineage.Node(t.checkpoint_ns, r[0], r[1], codec.load_json(r[2], r[0]), frozenset())
+        r[0]: lineage.Node(
+            t.checkpoint_ns,
+            r[0],
+            r[1],
+            codec.load_json(r[2], f"checkpoint {r[0]!r}", "blob_versions"),
+            frozenset(),
+        )
         for r in chain_rows
     }
     if checkpoint_id not in by_id:

@@ -165,6 +165,7 @@ class TupleReader:
             body = self.serde.loads_typed((head[7], bytes(head[8])))
         except Exception as exc:
             raise CorruptRowError(f"{where}: cannot deserialise checkpoint: {exc}") from exc
+        codec.load_json(head[10], where, "blob_versions")  # the select skipped it if unreadable
         if not isinstance(body, dict) or "channel_versions" not in body:
             raise CorruptRowError(f"{where}: stored checkpoint has no channel_versions")
         values: dict[str, Any] = {}

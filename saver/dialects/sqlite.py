@@ -148,7 +148,8 @@ class SqliteDialect(Dialect):
             f"WHERE {' AND '.join(where)} "
             "ORDER BY checkpoint_id DESC, checkpoint_ns DESC, thread_id DESC LIMIT ?), "
             "wanted AS (SELECT DISTINCT p.thread_id, p.namespace, p.checkpoint_ns, "
-            "j.key AS channel, j.value AS version FROM page p, json_each(p.blob_versions) j) "
+            "j.key AS channel, j.value AS version FROM page p, json_each(CASE WHEN "
+            "json_valid(p.blob_versions) THEN p.blob_versions ELSE '{}' END) j) "
             "SELECT 'c', thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, NULL, "
             "created_at, type, checkpoint, metadata, blob_versions FROM page "
             "UNION ALL "
@@ -199,12 +200,11 @@ class SqliteDialect(Dialect):
     def _leaf(path: str, value: Any) -> tuple[str, list[Any]]:
         if value is None:  # like InMemorySaver: a missing key matches None too
             return "COALESCE(json_type(metadata, ?), 'null') = 'null'", [path]
-        if isinstance(value, bool):
-            return "json_type(metadata, ?) = ?", [path, "true" if value else "false"]
-        if isinstance(value, (int, float)):
+        if isinstance(value, (bool, int, float)):  # Python equality: True == 1, 2 == 2.0
             return (
-                "(json_type(metadata, ?) IN ('integer', 'real') AND json_extract(metadata, ?) = ?)",
-                [path, path, value],
+                "(json_type(metadata, ?) IN ('integer', 'real', 'true', 'false') "
+                "AND json_extract(metadata, ?) = ?)",
+                [path, path, int(value) if isinstance(value, bool) else value],
             )
         if isinstance(value, str):
             return (

@@ -109,11 +109,11 @@ class AsyncSqliteSaver(LoopBridge, AsyncHistorySaver):
             conn = await aiosqlite.connect(path, isolation_level=None, check_same_thread=False)
         except SQLITE_ERRORS as exc:
             raise StorageError(f"cannot open SQLite database {path!r}: {exc}") from exc
-        saver = cls(conn, serde=serde, namespace=namespace)
         try:
+            saver = cls(conn, serde=serde, namespace=namespace)
             yield saver
-        finally:
             saver._executor.closed = True
+        finally:
             await conn.close()
 
     async def _execute(self, plan: plans.Plan[Any], mode: str) -> Any:

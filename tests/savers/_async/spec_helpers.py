@@ -1,0 +1,130 @@
+"""Hand-built checkpoints and direct row counts shared by the behaviour specifications."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import Checkpoint, empty_checkpoint
+
+TABLES = ("history_checkpoints", "history_blobs", "history_writes")
+
+
+def checkpoint_id(n: int) -> str:
+    """A uuid6-shaped id that sorts by `n`, so tests control which checkpoint is latest."""
+    return f"1f000000-0000-6000-8000-{n:012d}"
+
+
+def make_checkpoint(
+    n: int, values: Mapping[str, Any], versions: Mapping[str, int | str]
+) -> Checkpoint:
+    cp = empty_checkpoint()
+    cp["id"] = checkpoint_id(n)
+    cp["channel_values"] = dict(values)
+    cp["channel_versions"] = dict(versions)
+    return cp
+
+
+def config(thread_id: str, checkpoint_ns: str = "", cid: str | None = None) -> RunnableConfig:
+    conf: dict[str, Any] = {"thread_id": thread_id, "checkpoint_ns": checkpoint_ns}
+    if cid is not None:
+        conf["checkpoint_id"] = cid
+    return {"configurable": conf}
+
+
+def whole_thread(thread_id: str) -> RunnableConfig:
+    """A list() config for every checkpoint_ns of a thread."""
+    return {"configurable": {"thread_id": thread_id}}
+
+
+async def put_step(
+    cp: Any,
+    thread_id: str,
+    n: int,
+    values: Mapping[str, Any],
+    versions: Mapping[str, int | str],
+    *,
+    changed: Mapping[str, int | str] | None = None,
+    parent: str | None = None,
+    checkpoint_ns: str = "",
+    metadata: dict[str, Any] | None = None,
+) -> RunnableConfig:
+    """Put checkpoint `n`; `changed` (default: all `versions`) are the new_versions."""
+    return await cp.aput(
+        config(thread_id, checkpoint_ns, parent),
+        make_checkpoint(n, values, versions),
+        metadata if metadata is not None else {"source": "loop", "step": n},
+        dict(versions if changed is None else changed),
+    )
+
+
+async def put_counter_chain(
+    cp: Any,
+    thread_id: str,
+    steps: int,
+    *,
+    checkpoint_ns: str = "",
+    with_writes: bool = False,
+    first: int = 1,
+    metadata: dict[str, Any] | None = None,
+) -> list[RunnableConfig]:
+    """A parent chain where channel `count` changes every step and `topic` only at the first.
+
+    Checkpoint k (from `first`) holds count=k; with `with_writes`, each gets one pending write.
+    """
+    stored: list[RunnableConfig] = []
+    parent: str | None = None
+    for n in range(first, first + steps):
+        changed: dict[str, int | str] = {"count": n}
+        if n == first:
+            changed["topic"] = 1
+        saved = await put_step(
+            cp,
+            thread_id,
+            n,
+            {"topic": f"topic-of-{thread_id}", "count": n},
+            {"topic": 1, "count": n},
+            changed=changed,
+            parent=parent,
+            checkpoint_ns=checkpoint_ns,
+            metadata={"source": "loop", "step": n, **(metadata or {})},
+        )
+        if with_writes:
+            await cp.aput_writes(saved, [("count", n + 1)], task_id=f"task-{n}")
+        stored.append(saved)
+        parent = saved["configurable"]["checkpoint_id"]
+    return stored
+
+
+def count_rows(path: str, table: str, where: str = "", params: tuple[Any, ...] = ()) -> int:
+    """Rows in `table` read over a separate plain sqlite3 connection."""
+    conn = sqlite3.connect(path)
+    try:
+        sql = f"SELECT COUNT(*) FROM {table}" + (f" WHERE {where}" if where else "")
+        return int(conn.execute(sql, params).fetchone()[0])
+    finally:
+        conn.close()
+
+
+def thread_rows(path: str, thread_id: str, namespace: str = "") -> dict[str, int]:
+    """{table: rows of this thread in this saver namespace} for the three history tables."""
+    return {
+        table: count_rows(path, table, "thread_id = ? AND namespace = ?", (thread_id, namespace))
+        for table in TABLES
+    }
+
+
+def execute(path: str, sql: str, params: tuple[Any, ...] = ()) -> None:
+    """Change the file behind the saver's back (to corrupt a row, say)."""
+    conn = sqlite3.connect(path)
+    try:
+        with conn:
+            conn.execute(sql, params)
+    finally:
+        conn.close()
+
+
+def ids(tuples: list[Any]) -> list[str]:
+    return [t.config["configurable"]["checkpoint_id"] for t in tuples]
