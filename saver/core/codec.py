@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import msgpack
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from saver.errors import CorruptRowError
@@ -30,6 +31,26 @@ def load_value(
         return serde.loads_typed((type_, bytes(data) if data is not None else b""))
     except Exception as exc:
         raise CorruptRowError(f"{where}: cannot deserialise {type_!r} value: {exc}") from exc
+
+
+def split_array(type_: str, data: bytes | None) -> list[bytes] | None:
+    """The item bytes of a msgpack list blob, or None when the blob is not one.
+
+    Consecutive versions of a growing list repeat their items byte for byte; decoding each
+    distinct item once lets a history read decode a conversation once, not once per step.
+    """
+    if type_ != "msgpack" or not data or not (0x90 <= data[0] <= 0x9F or data[0] in (0xDC, 0xDD)):
+        return None
+    unpacker = msgpack.Unpacker()
+    unpacker.feed(data)
+    count = unpacker.read_array_header()
+    items, start = [], unpacker.tell()
+    for _ in range(count):
+        unpacker.skip()
+        end = unpacker.tell()
+        items.append(bytes(data[start:end]))
+        start = end
+    return items
 
 
 def _json_default(value: Any) -> Any:

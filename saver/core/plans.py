@@ -256,7 +256,7 @@ class ListQuery:
     reader: rows.TupleReader = field(init=False)
 
     def __post_init__(self) -> None:
-        self.reader = rows.TupleReader(self.ctx.serde)
+        self.reader = rows.TupleReader(self.ctx.serde, share_items=True)
 
     @classmethod
     def of(

@@ -30,7 +30,7 @@ WriteRow = tuple[str, str, str, str, str, int, str, str, str, bytes | None]
 # What a select returns: one shape for checkpoint ('c'), blob ('b') and write ('w') rows,
 # so a checkpoint with its values and writes comes back in a single statement.
 #   kind, thread_id, checkpoint_ns, a, b, c, n, type, data, m, v
-#   'c': a=checkpoint_id b=parent c=-        n=created_at m=metadata v=blob_versions
+#   'c': a=checkpoint_id b=parent c=versions_ok n=created_at m=metadata v=blob_versions
 #   'b': a=channel       b=version c=-       n=format
 #   'w': a=checkpoint_id b=task_id c=task_path n=idx      m=channel
 UnionRow = Sequence[Any]
@@ -126,11 +126,18 @@ def _fresh(value: Any) -> Any:
 
 
 class TupleReader:
-    """Turns union rows into CheckpointTuples, decoding each blob once per read."""
+    """Turns union rows into CheckpointTuples.
 
-    def __init__(self, serde: SerializerProtocol) -> None:
+    Within one read each blob is decoded once, and with `share_items` each distinct list item
+    once: a page of history shares message objects between its tuples (each tuple still gets
+    its own lists), which turns decoding a conversation's history from quadratic to linear.
+    """
+
+    def __init__(self, serde: SerializerProtocol, share_items: bool = False) -> None:
         self.serde = serde
+        self.share_items = share_items
         self._values: dict[tuple[str, str, str, str], Any] = {}
+        self._items: dict[bytes, Any] = {}
 
     def read(self, rows: Iterable[UnionRow]) -> list[CheckpointTuple]:
         heads: list[UnionRow] = []
@@ -150,8 +157,17 @@ class TupleReader:
     def _value(self, key: tuple[str, str, str, str], row: UnionRow) -> Any:
         if key not in self._values:
             where = f"thread {key[0]!r} ns {key[1]!r} channel {key[2]!r} version {key[3]!r}"
-            self._values[key] = codec.load_value(self.serde, row[7], row[8], row[6], where)
+            items = codec.split_array(row[7], row[8]) if self.share_items else None
+            if items is None:
+                self._values[key] = codec.load_value(self.serde, row[7], row[8], row[6], where)
+            else:
+                self._values[key] = [self._item(item, row[6], where) for item in items]
         return _fresh(self._values[key])
+
+    def _item(self, data: bytes, fmt: int, where: str) -> Any:
+        if data not in self._items:
+            self._items[data] = codec.load_value(self.serde, "msgpack", data, fmt, where)
+        return self._items[data]
 
     def _tuple(
         self,
@@ -165,7 +181,8 @@ class TupleReader:
             body = self.serde.loads_typed((head[7], bytes(head[8])))
         except Exception as exc:
             raise CorruptRowError(f"{where}: cannot deserialise checkpoint: {exc}") from exc
-        codec.load_json(head[10], where, "blob_versions")  # the select skipped it if unreadable
+        if not head[5]:  # the select flags blob_versions it could not read
+            codec.load_json(head[10], where, "blob_versions")
         if not isinstance(body, dict) or "channel_versions" not in body:
             raise CorruptRowError(f"{where}: stored checkpoint has no channel_versions")
         values: dict[str, Any] = {}

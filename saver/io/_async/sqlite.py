@@ -19,11 +19,12 @@ from saver.io.bridge import LoopBridge
 from saver.io.errors import SQLITE_ERRORS, from_sqlite
 
 BEGIN = {"snapshot": "BEGIN", "write": "BEGIN IMMEDIATE"}
-# WAL lets readers run beside a writer; the busy timeout makes writers queue, not fail.
+# WAL lets readers run beside a writer; the busy timeout makes writers queue, not fail;
+# synchronous=FULL so a committed checkpoint survives a power cut, not only a crash.
 PRAGMAS = (
     "PRAGMA busy_timeout = 30000",
     "PRAGMA journal_mode = WAL",
-    "PRAGMA synchronous = NORMAL",
+    "PRAGMA synchronous = FULL",
 )
 
 
@@ -109,11 +110,14 @@ class AsyncSqliteSaver(LoopBridge, AsyncHistorySaver):
             conn = await aiosqlite.connect(path, isolation_level=None, check_same_thread=False)
         except SQLITE_ERRORS as exc:
             raise StorageError(f"cannot open SQLite database {path!r}: {exc}") from exc
+        executor = None
         try:
             saver = cls(conn, serde=serde, namespace=namespace)
+            executor = saver._executor
             yield saver
-            saver._executor.closed = True
         finally:
+            if executor is not None:
+                executor.closed = True
             await conn.close()
 
     async def _execute(self, plan: plans.Plan[Any], mode: str) -> Any:
