@@ -50,9 +50,11 @@ def _done(value: T) -> Plan[T]:
 
 
 def setup(d: Dialect) -> Plan[int]:
-    yield Stmt(d.CREATE_MIGRATIONS_TABLE)
-    if d.LOCK_MIGRATIONS:
+    if d.LOCK_MIGRATIONS:  # first: concurrent CREATE ... IF NOT EXISTS can still collide
         yield Stmt(d.LOCK_MIGRATIONS)
+    for sql in d.PREPARE_SCHEMA:
+        yield Stmt(sql, fetch=False)
+    yield Stmt(d.CREATE_MIGRATIONS_TABLE, fetch=False)
     found = yield Stmt(d.SELECT_SCHEMA_VERSION)
     current = int(found[0][0] or 0)
     latest = max(v for v, _ in d.MIGRATIONS)
@@ -64,8 +66,8 @@ def setup(d: Dialect) -> Plan[int]:
     for version, statements in d.MIGRATIONS:
         if version > current:
             for sql in statements:
-                yield Stmt(sql)
-            yield Stmt(d.INSERT_SCHEMA_VERSION, (version, time.time()))
+                yield Stmt(sql, fetch=False)
+            yield Stmt(d.INSERT_SCHEMA_VERSION, (version, time.time()), fetch=False)
     return latest
 
 
@@ -88,7 +90,7 @@ def put(
 def _put(d: Dialect, blob_rows: list[rows.BlobRow], row: rows.CheckpointRow, t: Target) -> Plan:
     if blob_rows:
         yield Stmt(d.INSERT_BLOB, blob_rows, many=True)
-    yield Stmt(d.UPSERT_CHECKPOINT, row)
+    yield Stmt(d.UPSERT_CHECKPOINT, row, fetch=False)
     return {
         "configurable": {
             "thread_id": t.thread_id,
@@ -129,7 +131,7 @@ def delete_thread(ctx: Context, thread_id: Any) -> Plan[None]:
 def _delete_threads(d: Dialect, namespace: str, tids: list[str]) -> Plan:
     for tid in tids:
         for sql in d.DELETE_THREAD:
-            yield Stmt(sql, (tid, namespace))
+            yield Stmt(sql, (tid, namespace), fetch=False)
 
 
 def copy_thread(ctx: Context, source: Any, target_id: Any) -> Plan[None]:
@@ -148,7 +150,7 @@ def _copy_thread(d: Dialect, namespace: str, src: str, dst: str) -> Plan:
             "delete it first or pick a new id"
         )
     for sql in d.COPY_THREAD:
-        yield Stmt(sql, (dst, src, namespace))
+        yield Stmt(sql, (dst, src, namespace), fetch=False)
 
 
 def delete_for_runs(ctx: Context, run_ids: Sequence[Any]) -> Plan[None]:
@@ -171,13 +173,13 @@ def _delete_for_runs(d: Dialect, namespace: str, runs: list[str]) -> Plan:
 
 def _drop_checkpoints(d: Dialect, namespace: str, tid: str, pairs: list[tuple[str, str]]) -> Plan:
     """Delete checkpoints with their writes, then blobs no remaining checkpoint refers to."""
-    yield Stmt(d.DELETE_WRITES_OF, (tid, namespace, d.keys(pairs)))
-    yield Stmt(d.DELETE_CHECKPOINTS, (tid, namespace, d.keys(pairs)))
+    yield Stmt(d.DELETE_WRITES_OF, (tid, namespace, d.keys(pairs)), fetch=False)
+    yield Stmt(d.DELETE_CHECKPOINTS, (tid, namespace, d.keys(pairs)), fetch=False)
     graph = yield Stmt(d.SELECT_THREAD_GRAPH, (tid, namespace))
     blob_keys = yield Stmt(d.SELECT_THREAD_BLOB_KEYS, (tid, namespace))
     garbage = lineage.garbage_blobs(map(lineage.node_from_row, graph), blob_keys)
     if garbage:
-        yield Stmt(d.DELETE_BLOBS, (tid, namespace, d.keys(garbage)))
+        yield Stmt(d.DELETE_BLOBS, (tid, namespace, d.keys(garbage)), fetch=False)
 
 
 def prune_each(ctx: Context, thread_id_list: Sequence[Any], strategy: str) -> list[Plan[None]]:

@@ -1,7 +1,9 @@
-"""What a dialect provides: statement texts, and builders for the few dynamic ones."""
+"""Every statement, written once. A dialect fills in the few places where databases differ:
+placeholders, table names, and how JSON is unpacked and compared."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -9,14 +11,26 @@ from typing import Any
 
 from saver.core.filters import Leaf
 
+CHECKPOINT_COLUMNS = (
+    "thread_id, namespace, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, "
+    "checkpoint, blob_versions, metadata, run_id, created_at"
+)
+BLOB_COLUMNS = "thread_id, namespace, checkpoint_ns, channel, version, format, type, data"
+WRITE_COLUMNS = (
+    "thread_id, namespace, checkpoint_ns, checkpoint_id, task_id, idx, task_path, channel, "
+    "type, data"
+)
+
 
 @dataclass(frozen=True)
 class Stmt:
-    """One statement for an executor: `many` runs it once per params row and returns nothing."""
+    """One statement: `many` runs it once per params row; `fetch=False` needs no rows back,
+    so an executor may pipeline it."""
 
     sql: str
     params: Any = ()
     many: bool = False
+    fetch: bool = True
 
 
 def load_migrations(dialect: str) -> list[tuple[int, list[str]]]:
@@ -33,45 +47,157 @@ def load_migrations(dialect: str) -> list[tuple[int, list[str]]]:
 
 
 class Dialect:
-    """Base for dialects; subclasses fill in every UPPER_SNAKE statement and builder."""
+    """The statements, built from a subclass's hooks. Parameters are written `?`; `sql()`
+    turns them into the driver's style."""
 
     name: str
+    PIN_JOIN = "JOIN"  # a join whose left side must stay the outer loop
     MIGRATIONS: list[tuple[int, list[str]]]
-    CREATE_MIGRATIONS_TABLE: str
+    PREPARE_SCHEMA: tuple[str, ...]
     LOCK_MIGRATIONS: str | None
-    SELECT_SCHEMA_VERSION: str
-    INSERT_SCHEMA_VERSION: str
-    UPSERT_CHECKPOINT: str
-    INSERT_BLOB: str
-    UPSERT_WRITE: str
-    INSERT_WRITE: str
-    SELECT_TUPLE_LATEST: str
-    SELECT_TUPLE_BY_ID: str
-    SELECT_LATEST_ID: str
-    DELETE_THREAD: tuple[str, ...]
-    COUNT_THREAD: str
-    COPY_THREAD: tuple[str, ...]
-    SELECT_RUN_CHECKPOINTS: str
-    SELECT_THREAD_GRAPH: str
-    SELECT_THREAD_BLOB_KEYS: str
-    DELETE_CHECKPOINTS: str
-    DELETE_WRITES_OF: str
-    DELETE_BLOBS: str
-    SELECT_ANCESTORS: str
-    SELECT_BLOB_KEYS_AMONG: str
-    SELECT_BLOBS: str
-    SELECT_CHANNEL_WRITES: str
 
-    def array(self, values: list[Any]) -> Any:
-        """A list parameter, in the form this dialect's `ANY`/`json_each` reads."""
+    # --- hooks ---------------------------------------------------------------------------
+
+    def sql(self, text: str) -> str:
+        return text
+
+    def table(self, name: str) -> str:
+        return name
+
+    def json_param(self) -> str:
+        return "?"
+
+    def entries(self, expr: str) -> str:
+        """A FROM item `j` with text columns j.key, j.value: the members of a JSON object."""
         raise NotImplementedError
+
+    def unpack(self, width: int) -> str:
+        """A subquery of `width` text columns, from one JSON parameter (a list of lists)."""
+        raise NotImplementedError
+
+    def valid_json(self, expr: str) -> str:
+        return "TRUE"
+
+    def readable_json(self, expr: str) -> str:
+        return expr
+
+    def leaf(self, path: tuple[str, ...], value: Any) -> tuple[str, list[Any]]:
+        raise NotImplementedError
+
+    def array(self, values: Sequence[Any]) -> Any:
+        """A list parameter, as `unpack(1)` reads it."""
+        return json.dumps(list(values))
 
     def keys(self, rows: Sequence[tuple[str, ...]]) -> Any:
-        """A list of key tuples, as one parameter this dialect can unpack into columns."""
-        raise NotImplementedError
+        """A list of key tuples, as `unpack(width)` reads it."""
+        return json.dumps([list(r) for r in rows])
+
+    # --- statements ----------------------------------------------------------------------
+
+    def __init__(self) -> None:
+        c, b, w = (
+            self.table(t) for t in ("history_checkpoints", "history_blobs", "history_writes")
+        )
+        m, s = self.table("history_migrations"), self.sql
+        scope = "WHERE thread_id = ? AND namespace = ?"
+        in_ns = f"{scope} AND checkpoint_ns = ?"
+        self.checkpoints, self.blobs, self.writes = c, b, w
+        self.CREATE_MIGRATIONS_TABLE = (
+            f"CREATE TABLE IF NOT EXISTS {m} (version INTEGER PRIMARY KEY, applied_at "
+            "DOUBLE PRECISION NOT NULL)"
+        )
+        self.SELECT_SCHEMA_VERSION = f"SELECT MAX(version) FROM {m}"
+        self.INSERT_SCHEMA_VERSION = s(f"INSERT INTO {m} (version, applied_at) VALUES (?, ?)")
+        j = self.json_param()
+        self.UPSERT_CHECKPOINT = s(
+            f"INSERT INTO {c} ({CHECKPOINT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, {j}, {j}, ?, ?) "
+            "ON CONFLICT (thread_id, namespace, checkpoint_ns, checkpoint_id) DO UPDATE SET "
+            "parent_checkpoint_id = excluded.parent_checkpoint_id, type = excluded.type, "
+            "checkpoint = excluded.checkpoint, blob_versions = excluded.blob_versions, "
+            "metadata = excluded.metadata, run_id = excluded.run_id"
+        )
+        self.INSERT_BLOB = s(
+            f"INSERT INTO {b} ({BLOB_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING"
+        )
+        insert_write = f"INSERT INTO {w} ({WRITE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        self.UPSERT_WRITE = s(
+            insert_write + "ON CONFLICT (thread_id, namespace, checkpoint_ns, checkpoint_id, "
+            "task_id, idx) DO UPDATE SET task_path = excluded.task_path, "
+            "channel = excluded.channel, type = excluded.type, data = excluded.data"
+        )
+        self.INSERT_WRITE = s(insert_write + "ON CONFLICT DO NOTHING")
+        self.SELECT_LATEST_ID = s(f"SELECT MAX(checkpoint_id) FROM {c} {in_ns}")
+        self.DELETE_THREAD = tuple(s(f"DELETE FROM {t} {scope}") for t in (w, b, c))
+        self.COUNT_THREAD = s(f"SELECT COUNT(*) FROM {c} {scope}")
+        self.COPY_THREAD = tuple(
+            s(f"INSERT INTO {t} ({cols}) SELECT ?, {cols.split(', ', 1)[1]} FROM {t} {scope}")
+            for t, cols in ((c, CHECKPOINT_COLUMNS), (b, BLOB_COLUMNS), (w, WRITE_COLUMNS))
+        )
+        self.SELECT_RUN_CHECKPOINTS = s(
+            f"SELECT thread_id, checkpoint_ns, checkpoint_id FROM {c} "
+            f"WHERE namespace = ? AND run_id IN ({self.unpack(1)})"
+        )
+        self.SELECT_THREAD_GRAPH = s(
+            "SELECT checkpoint_ns, checkpoint_id, parent_checkpoint_id, blob_versions, metadata "
+            f"FROM {c} {scope}"
+        )
+        self.SELECT_THREAD_BLOB_KEYS = s(f"SELECT checkpoint_ns, channel, version FROM {b} {scope}")
+        pairs = f"(checkpoint_ns, checkpoint_id) IN ({self.unpack(2)})"
+        self.DELETE_CHECKPOINTS = s(f"DELETE FROM {c} {scope} AND {pairs}")
+        self.DELETE_WRITES_OF = s(f"DELETE FROM {w} {scope} AND {pairs}")
+        self.DELETE_BLOBS = s(
+            f"DELETE FROM {b} {scope} AND (checkpoint_ns, channel, version) IN ({self.unpack(3)})"
+        )
+        self.SELECT_ANCESTORS = s(
+            "WITH RECURSIVE chain(checkpoint_id, parent_checkpoint_id, blob_versions, depth) AS ("
+            f"SELECT checkpoint_id, parent_checkpoint_id, blob_versions, 0 FROM {c} {in_ns} "
+            "AND checkpoint_id = ? UNION ALL "
+            "SELECT p.checkpoint_id, p.parent_checkpoint_id, p.blob_versions, chain.depth + 1 "
+            f"FROM chain {self.PIN_JOIN} {c} p ON p.thread_id = ? AND p.namespace = ? "
+            "AND p.checkpoint_ns = ? AND p.checkpoint_id = chain.parent_checkpoint_id "
+            "WHERE chain.depth < 1000000"
+            ") SELECT checkpoint_id, parent_checkpoint_id, blob_versions FROM chain"
+        )
+        among = f"(channel, version) IN ({self.unpack(2)})"
+        self.SELECT_BLOB_KEYS_AMONG = s(f"SELECT channel, version FROM {b} {in_ns} AND {among}")
+        self.SELECT_BLOBS = s(
+            f"SELECT channel, version, format, type, data FROM {b} {in_ns} AND {among}"
+        )
+        self.SELECT_CHANNEL_WRITES = s(
+            "SELECT checkpoint_id, task_id, idx, task_path, channel, type, data "
+            f"FROM {w} {in_ns} AND checkpoint_id IN ({self.unpack(1)}) "
+            f"AND channel IN ({self.unpack(1)})"
+        )
 
     def select_page(self, where: list[str]) -> str:
-        raise NotImplementedError
+        """A page of checkpoints with the blobs they use (each once) and their writes, in
+        one statement, in the row shape rows.TupleReader reads."""
+        c, b, w = self.checkpoints, self.blobs, self.writes
+        return self.sql(
+            "WITH page AS MATERIALIZED ("
+            "SELECT thread_id, namespace, checkpoint_ns, checkpoint_id, parent_checkpoint_id, "
+            f"type, checkpoint, metadata, blob_versions, created_at FROM {c} "
+            f"WHERE {' AND '.join(where)} "
+            "ORDER BY checkpoint_id DESC, checkpoint_ns DESC, thread_id DESC LIMIT ?), "
+            "wanted AS (SELECT DISTINCT p.thread_id, p.namespace, p.checkpoint_ns, "
+            "j.key AS channel, j.value AS version "
+            f"FROM page p, {self.entries(self.readable_json('p.blob_versions'))}) "
+            "SELECT 'c', thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, "
+            f"{self.valid_json('blob_versions')}, created_at, type, checkpoint, metadata, "
+            "blob_versions FROM page "
+            "UNION ALL "
+            "SELECT 'b', b.thread_id, b.checkpoint_ns, b.channel, b.version, NULL, b.format, "
+            f"b.type, b.data, NULL, NULL FROM wanted k {self.PIN_JOIN} {b} b "
+            "ON b.thread_id = k.thread_id AND b.namespace = k.namespace "
+            "AND b.checkpoint_ns = k.checkpoint_ns AND b.channel = k.channel "
+            "AND b.version = k.version "
+            "UNION ALL "
+            "SELECT 'w', w.thread_id, w.checkpoint_ns, w.checkpoint_id, w.task_id, w.task_path, "
+            f"w.idx, w.type, w.data, w.channel, NULL FROM page p {self.PIN_JOIN} {w} w "
+            "ON w.thread_id = p.thread_id AND w.namespace = p.namespace "
+            "AND w.checkpoint_ns = p.checkpoint_ns AND w.checkpoint_id = p.checkpoint_id"
+        )
 
     def list_where(
         self,
@@ -83,4 +209,23 @@ class Dialect:
         leaves: list[Leaf],
         after: tuple[str, str, str] | None,
     ) -> tuple[list[str], list[Any]]:
-        raise NotImplementedError
+        where, params = ["namespace = ?"], [namespace]
+        for column, value in (
+            ("thread_id", thread_id),
+            ("checkpoint_ns", checkpoint_ns),
+            ("checkpoint_id", checkpoint_id),
+        ):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if before_id is not None:
+            where.append("checkpoint_id < ?")
+            params.append(before_id)
+        if after is not None:
+            where.append("(checkpoint_id, checkpoint_ns, thread_id) < (?, ?, ?)")
+            params.extend(after)
+        for path, value in leaves:
+            clause, args = self.leaf(path, value)
+            where.append(clause)
+            params.extend(args)
+        return where, params
