@@ -1,7 +1,7 @@
 """The demo: a chat that survives a restart, its history, a replay and a fork, on SQLite.
 
-    scripts/demo                 # a fresh temporary file
-    scripts/demo --db chat.db    # keep the file to look at it afterwards
+scripts/demo                 # a fresh temporary file
+scripts/demo --db chat.db    # keep the file to look at it afterwards
 """
 
 from __future__ import annotations

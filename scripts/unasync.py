@@ -28,6 +28,7 @@ RULES = [
     (r"\basynccontextmanager\b", "contextmanager"),
     (r"\bimport asyncio\b", "import threading"),
     (r"\basyncio\.Lock\(\)", "threading.Lock()"),
+    (r"\basyncio\.sleep\b", "time.sleep"),
     (r"\baiosqlite\b", "sqlite3"),
     (r"\bLoopBridge\b", "ThreadBridge"),
     (r"\b_async\b", "_sync"),

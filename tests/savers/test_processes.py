@@ -99,9 +99,15 @@ class Child:
         result["exit"] = self.proc.wait(timeout=WAIT)
         return result
 
-    def sigkill(self) -> None:
+    def sigkill(self) -> list[str]:
+        """Kill the child; returns what it printed that was not read yet."""
         self.proc.send_signal(signal.SIGKILL)
         assert self.proc.wait(timeout=WAIT) == -signal.SIGKILL
+        rest = []
+        while (line := self.lines.get(timeout=WAIT)) is not None:
+            rest.append(line)
+        self.lines.put(None)
+        return rest
 
 
 def finish_all(children: list[Child]) -> list[dict[str, Any]]:
@@ -328,10 +334,12 @@ def test_sigkill_mid_put_leaves_only_whole_checkpoints(
                 line == f"event {target} {name} {k}" or (name == "wrote" and wrote == finished)
             ):
                 break
-        child.sigkill()
-        assert wrote == finished
+        # A raced child may have finished more puts before the signal landed.
+        wrote += sum(line.startswith("wrote ") for line in child.sigkill())
+        assert wrote == finished if how == "pause" else wrote >= finished
         reported += wrote
-        # A put stopped before COMMIT is invisible; a raced one may have committed.
+        # Whatever was reported is there. A put stopped before COMMIT is not; the put a
+        # raced child was in when killed may have committed.
         at_most = reported if how == "pause" else reported + 1
         reported = check_after_crash(path, thread, reported, at_most)
 
@@ -339,9 +347,9 @@ def test_sigkill_mid_put_leaves_only_whole_checkpoints(
 def test_setup_from_many_processes_at_once_on_a_new_file(
     tmp_path: Path, spawn: Callable[..., Child]
 ) -> None:
-    # The same six processes race on a new file `rounds` times: a race lost once in a few
-    # rounds still shows up in nearly every run.
-    workers, rounds = 6, 20
+    # The same six processes race on a new file `rounds` times: a race lost in about one
+    # round in 25 (on 2 cores) still shows up in nearly every run.
+    workers, rounds = 6, 80
     paths = [str(tmp_path / f"fresh-{n}.sqlite") for n in range(rounds)]
     children = [spawn("setup", paths=paths, kind=kind(w)) for w in range(workers)]
     for path in paths:

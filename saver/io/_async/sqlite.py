@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from typing import Any
@@ -13,7 +15,7 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 from saver.core import plans
 from saver.dialects.base import Stmt
 from saver.dialects.sqlite import SQLITE
-from saver.errors import SaverClosedError, StorageError
+from saver.errors import SaverClosedError, StorageError, TransientStorageError
 from saver.io._async.saver import READ, AsyncHistorySaver, drive
 from saver.io.bridge import LoopBridge
 from saver.io.errors import SQLITE_ERRORS, from_sqlite
@@ -21,11 +23,8 @@ from saver.io.errors import SQLITE_ERRORS, from_sqlite
 BEGIN = {"snapshot": "BEGIN", "write": "BEGIN IMMEDIATE"}
 # WAL lets readers run beside a writer; the busy timeout makes writers queue, not fail;
 # synchronous=FULL so a committed checkpoint survives a power cut, not only a crash.
-PRAGMAS = (
-    "PRAGMA busy_timeout = 30000",
-    "PRAGMA journal_mode = WAL",
-    "PRAGMA synchronous = FULL",
-)
+BUSY_SECONDS = 30.0
+PRAGMAS = (f"PRAGMA busy_timeout = {int(BUSY_SECONDS * 1000)}", "PRAGMA synchronous = FULL")
 
 
 class AsyncSqliteExecutor:
@@ -49,6 +48,19 @@ class AsyncSqliteExecutor:
         except SQLITE_ERRORS as exc:
             raise from_sqlite(exc) from exc
 
+    async def switch_to_wal(self) -> None:
+        """SQLite won't wait on the lock that switching a new file to WAL needs; retry it."""
+        deadline, delay = time.monotonic() + BUSY_SECONDS, 0.001
+        while True:
+            try:
+                await self.sql(Stmt("PRAGMA journal_mode = WAL"))
+                return
+            except TransientStorageError:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 0.1)
+
     async def run(self, plan: plans.Plan[Any], mode: str) -> Any:
         if self.closed:
             plan.close()
@@ -57,6 +69,7 @@ class AsyncSqliteExecutor:
             if not self.prepared:
                 for pragma in PRAGMAS:
                     await self.sql(Stmt(pragma))
+                await self.switch_to_wal()
                 self.prepared = True
             if mode == READ:
                 return await drive(plan, self.sql)
@@ -106,6 +119,8 @@ class AsyncSqliteSaver(LoopBridge, AsyncHistorySaver):
         path = conn_string.removeprefix("sqlite:///") if isinstance(conn_string, str) else None
         if not path:
             raise StorageError(f"expected a SQLite path or sqlite:/// URL, got {conn_string!r}")
+        if os.path.isdir(path):
+            raise StorageError(f"cannot open SQLite database {path!r}: it is a directory")
         try:
             conn = await aiosqlite.connect(path, isolation_level=None, check_same_thread=False)
         except SQLITE_ERRORS as exc:

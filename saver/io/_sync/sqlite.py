@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import threading
+import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
@@ -14,7 +16,7 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 from saver.core import plans
 from saver.dialects.base import Stmt
 from saver.dialects.sqlite import SQLITE
-from saver.errors import SaverClosedError, StorageError
+from saver.errors import SaverClosedError, StorageError, TransientStorageError
 from saver.io._sync.saver import READ, HistorySaver, drive
 from saver.io.bridge import ThreadBridge
 from saver.io.errors import SQLITE_ERRORS, from_sqlite
@@ -22,11 +24,8 @@ from saver.io.errors import SQLITE_ERRORS, from_sqlite
 BEGIN = {"snapshot": "BEGIN", "write": "BEGIN IMMEDIATE"}
 # WAL lets readers run beside a writer; the busy timeout makes writers queue, not fail;
 # synchronous=FULL so a committed checkpoint survives a power cut, not only a crash.
-PRAGMAS = (
-    "PRAGMA busy_timeout = 30000",
-    "PRAGMA journal_mode = WAL",
-    "PRAGMA synchronous = FULL",
-)
+BUSY_SECONDS = 30.0
+PRAGMAS = (f"PRAGMA busy_timeout = {int(BUSY_SECONDS * 1000)}", "PRAGMA synchronous = FULL")
 
 
 class SqliteExecutor:
@@ -50,6 +49,19 @@ class SqliteExecutor:
         except SQLITE_ERRORS as exc:
             raise from_sqlite(exc) from exc
 
+    def switch_to_wal(self) -> None:
+        """SQLite won't wait on the lock that switching a new file to WAL needs; retry it."""
+        deadline, delay = time.monotonic() + BUSY_SECONDS, 0.001
+        while True:
+            try:
+                self.sql(Stmt("PRAGMA journal_mode = WAL"))
+                return
+            except TransientStorageError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.1)
+
     def run(self, plan: plans.Plan[Any], mode: str) -> Any:
         if self.closed:
             plan.close()
@@ -58,6 +70,7 @@ class SqliteExecutor:
             if not self.prepared:
                 for pragma in PRAGMAS:
                     self.sql(Stmt(pragma))
+                self.switch_to_wal()
                 self.prepared = True
             if mode == READ:
                 return drive(plan, self.sql)
@@ -106,6 +119,8 @@ class SqliteSaver(ThreadBridge, HistorySaver):
         path = conn_string.removeprefix("sqlite:///") if isinstance(conn_string, str) else None
         if not path:
             raise StorageError(f"expected a SQLite path or sqlite:/// URL, got {conn_string!r}")
+        if os.path.isdir(path):
+            raise StorageError(f"cannot open SQLite database {path!r}: it is a directory")
         try:
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         except SQLITE_ERRORS as exc:
