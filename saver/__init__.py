@@ -10,13 +10,17 @@ from saver.errors import (
     StorageError,
     TransientStorageError,
 )
+from saver.io._async.postgres import AsyncPostgresSaver
 from saver.io._async.sqlite import AsyncSqliteSaver
+from saver.io._sync.postgres import PostgresSaver
 from saver.io._sync.sqlite import SqliteSaver
 
 __all__ = [
+    "AsyncPostgresSaver",
     "AsyncSqliteSaver",
     "CorruptRowError",
     "InvalidConfigError",
+    "PostgresSaver",
     "SaverClosedError",
     "SqliteSaver",
     "StorageError",

@@ -76,7 +76,11 @@ class Dialect:
         raise NotImplementedError
 
     def valid_json(self, expr: str) -> str:
-        return "TRUE"
+        return "'1'"
+
+    def json_text(self, expr: str) -> str:
+        """A JSON column as text, where a union mixes it with text columns."""
+        return expr
 
     def readable_json(self, expr: str) -> str:
         return expr
@@ -184,7 +188,8 @@ class Dialect:
             "j.key AS channel, j.value AS version "
             f"FROM page p, {self.entries(self.readable_json('p.blob_versions'))}) "
             "SELECT 'c', thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, "
-            f"{self.valid_json('blob_versions')}, created_at, type, checkpoint, metadata, "
+            f"{self.valid_json('blob_versions')}, created_at, type, checkpoint, "
+            f"{self.json_text('metadata')}, "
             "blob_versions FROM page "
             "UNION ALL "
             "SELECT 'b', b.thread_id, b.checkpoint_ns, b.channel, b.version, NULL, b.format, "

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
-from saver.errors import SaverClosedError, StorageError, TransientStorageError
+import psycopg
+import psycopg_pool
+
+from saver.errors import (
+    InvalidConfigError,
+    SaverClosedError,
+    StorageError,
+    TransientStorageError,
+)
+
+SQLITE_ERRORS = (sqlite3.Error, ValueError)
+POSTGRES_ERRORS = (psycopg.Error, psycopg_pool.PoolTimeout, psycopg_pool.PoolClosed)
 
 
 def from_sqlite(exc: BaseException) -> StorageError:
@@ -18,4 +30,27 @@ def from_sqlite(exc: BaseException) -> StorageError:
     return StorageError(f"SQLite error: {text}")
 
 
-SQLITE_ERRORS = (sqlite3.Error, ValueError)
+def from_postgres(exc: BaseException) -> StorageError:
+    text = str(exc).strip() or type(exc).__name__
+    if isinstance(exc, psycopg_pool.PoolClosed) or (
+        isinstance(exc, psycopg.InterfaceError) and "closed" in text
+    ):
+        return SaverClosedError(f"the PostgreSQL connection or pool is closed: {text}")
+    if isinstance(exc, (psycopg.OperationalError, psycopg_pool.PoolTimeout)):
+        return TransientStorageError(
+            f"PostgreSQL connection lost or unavailable ({text}); the next call reconnects"
+        )
+    if isinstance(exc, psycopg.errors.UndefinedTable):
+        return StorageError(f"saver tables are missing; call setup() first: {text}")
+    return StorageError(f"PostgreSQL error: {text}")
+
+
+def open_error(url: str, exc: BaseException) -> StorageError:
+    if isinstance(exc, psycopg.ProgrammingError) or isinstance(exc, ValueError):
+        return InvalidConfigError(f"malformed PostgreSQL URL {redact(url)!r}: {exc}")
+    return TransientStorageError(f"cannot connect to PostgreSQL at {redact(url)!r}: {exc}")
+
+
+def redact(url: str) -> str:
+    """Hide a password before a URL goes into a message."""
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)

@@ -13,8 +13,10 @@ from tests.support import ALL_CLASSES, opener
 
 
 @pytest.mark.parametrize("class_name", ALL_CLASSES)
-async def test_every_capability_passes(class_name: str, tmp_path: Path) -> None:
-    open_saver = opener(class_name, tmp_path)
+async def test_every_capability_passes(
+    class_name: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    open_saver = opener(class_name, tmp_path, request)
 
     async def factory():  # type: ignore[no-untyped-def]
         cm = open_saver()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import (
@@ -37,7 +37,7 @@ async def drive(plan: plans.Plan[Any], execute: Callable[[Stmt], Awaitable[plans
 class AsyncHistorySaver(BaseCheckpointSaver[str]):
     """Base of the async savers; a subclass supplies `dialect` and `_execute`."""
 
-    dialect: ClassVar[Dialect]
+    dialect: Dialect
 
     def __init__(self, *, serde: SerializerProtocol | None = None, namespace: str = "") -> None:
         super().__init__(serde=serde)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator, Callable, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import (
@@ -38,7 +38,7 @@ def drive(plan: plans.Plan[Any], execute: Callable[[Stmt], plans.Rows]) -> Any:
 class HistorySaver(BaseCheckpointSaver[str]):
     """Base of the async savers; a subclass supplies `dialect` and `_execute`."""
 
-    dialect: ClassVar[Dialect]
+    dialect: Dialect
 
     def __init__(self, *, serde: SerializerProtocol | None = None, namespace: str = "") -> None:
         super().__init__(serde=serde)

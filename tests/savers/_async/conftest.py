@@ -8,6 +8,6 @@ import pytest
 from tests.support import opener
 
 
-@pytest.fixture(params=["AsyncSqliteSaver"])
+@pytest.fixture(params=["AsyncSqliteSaver", "AsyncPostgresSaver"])
 def open_saver(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
-    return opener(request.param, tmp_path)
+    return opener(request.param, tmp_path, request)

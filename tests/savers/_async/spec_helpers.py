@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import Checkpoint, empty_checkpoint
+
+from tests.support import raw_rows
 
 TABLES = ("history_checkpoints", "history_blobs", "history_writes")
 
@@ -98,32 +99,23 @@ async def put_counter_chain(
     return stored
 
 
-def count_rows(path: str, table: str, where: str = "", params: tuple[Any, ...] = ()) -> int:
-    """Rows in `table` read over a separate plain sqlite3 connection."""
-    conn = sqlite3.connect(path)
-    try:
-        sql = f"SELECT COUNT(*) FROM {table}" + (f" WHERE {where}" if where else "")
-        return int(conn.execute(sql, params).fetchone()[0])
-    finally:
-        conn.close()
+def count_rows(store: Any, table: str, where: str = "", params: tuple[Any, ...] = ()) -> int:
+    """Rows in `table`, read behind the saver's back."""
+    sql = f"SELECT COUNT(*) FROM {table}" + (f" WHERE {where}" if where else "")
+    return int(raw_rows(store, sql, params)[0][0])
 
 
-def thread_rows(path: str, thread_id: str, namespace: str = "") -> dict[str, int]:
+def thread_rows(store: Any, thread_id: str, namespace: str = "") -> dict[str, int]:
     """{table: rows of this thread in this saver namespace} for the three history tables."""
     return {
-        table: count_rows(path, table, "thread_id = ? AND namespace = ?", (thread_id, namespace))
+        table: count_rows(store, table, "thread_id = ? AND namespace = ?", (thread_id, namespace))
         for table in TABLES
     }
 
 
-def execute(path: str, sql: str, params: tuple[Any, ...] = ()) -> None:
-    """Change the file behind the saver's back (to corrupt a row, say)."""
-    conn = sqlite3.connect(path)
-    try:
-        with conn:
-            conn.execute(sql, params)
-    finally:
-        conn.close()
+def execute(store: Any, sql: str, params: tuple[Any, ...] = ()) -> None:
+    """Change the storage behind the saver's back (to corrupt a row, say)."""
+    raw_rows(store, sql, params)
 
 
 def ids(tuples: list[Any]) -> list[str]:

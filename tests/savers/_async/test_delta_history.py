@@ -118,9 +118,9 @@ async def test_prune_still_drops_checkpoints_older_than_the_snapshot_the_head_re
 ) -> None:
     async with open_saver() as cp:
         await run_delta_thread(cp)
-        before = count_rows(open_saver.path, "history_checkpoints", "thread_id = 'delta'")
+        before = count_rows(open_saver, "history_checkpoints", "thread_id = 'delta'")
         await cp.aprune(["delta"])
-        after = count_rows(open_saver.path, "history_checkpoints", "thread_id = 'delta'")
+        after = count_rows(open_saver, "history_checkpoints", "thread_id = 'delta'")
         listed = [t async for t in cp.alist(whole_thread("delta"))]
     assert 1 < after < before
     snapshots = [t for t in listed if "items" in t.checkpoint["channel_values"]]

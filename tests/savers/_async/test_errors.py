@@ -59,7 +59,7 @@ async def test_get_tuple_without_configurable_names_the_missing_configurable(
 async def test_put_without_thread_id_names_it_and_writes_nothing(open_saver: Any) -> None:
     async with open_saver() as cp:
         await put_counter_chain(cp, "kept", 2)
-        before = thread_rows(open_saver.path, "kept")
+        before = thread_rows(open_saver, "kept")
         with pytest.raises(InvalidConfigError, match="thread_id"):
             await cp.aput(
                 {"configurable": {"checkpoint_ns": ""}},
@@ -67,7 +67,7 @@ async def test_put_without_thread_id_names_it_and_writes_nothing(open_saver: Any
                 {},
                 {"count": 9},
             )
-        assert thread_rows(open_saver.path, "kept") == before
+        assert thread_rows(open_saver, "kept") == before
         await assert_intact(cp, "kept", 2)
 
 
@@ -86,10 +86,10 @@ async def test_put_writes_without_checkpoint_id_names_the_missing_checkpoint_id(
 ) -> None:
     async with open_saver() as cp:
         await put_counter_chain(cp, "kept", 2)
-        before = thread_rows(open_saver.path, "kept")
+        before = thread_rows(open_saver, "kept")
         with pytest.raises(InvalidConfigError, match="checkpoint_id"):
             await cp.aput_writes(config("kept"), [("count", 1)], "task")
-        assert thread_rows(open_saver.path, "kept") == before
+        assert thread_rows(open_saver, "kept") == before
         await assert_intact(cp, "kept", 2)
 
 
@@ -236,7 +236,7 @@ async def test_a_corrupt_checkpoint_row_raises_corrupt_row_error_naming_thread_a
         await put_counter_chain(cp, "broken", 3)
         await put_counter_chain(cp, "other", 2)
     execute(
-        open_saver.path,
+        open_saver,
         "UPDATE history_checkpoints SET checkpoint = ? WHERE thread_id = ? AND checkpoint_id = ?",
         (b"\xc1\xc1\xc1", "broken", checkpoint_id(3)),
     )
@@ -254,7 +254,7 @@ async def test_a_corrupt_checkpoint_row_leaves_every_other_checkpoint_loadable(
         await put_counter_chain(cp, "broken", 3)
         await put_counter_chain(cp, "other", 2)
     execute(
-        open_saver.path,
+        open_saver,
         "UPDATE history_checkpoints SET checkpoint = ? WHERE thread_id = ? AND checkpoint_id = ?",
         (b"\xc1\xc1\xc1", "broken", checkpoint_id(3)),
     )
@@ -272,7 +272,7 @@ async def test_a_corrupt_blob_raises_corrupt_row_error_naming_the_thread(open_sa
     async with open_saver() as cp:
         await put_counter_chain(cp, "broken", 3)
     execute(
-        open_saver.path,
+        open_saver,
         "UPDATE history_blobs SET data = ? WHERE thread_id = ? AND channel = ? AND version = ?",
         (b"\xc1\xc1\xc1", "broken", "count", "3"),
     )
@@ -288,7 +288,7 @@ async def test_a_corrupt_blob_leaves_checkpoints_not_using_it_loadable(open_save
         await put_counter_chain(cp, "broken", 3)
         await put_counter_chain(cp, "other", 2)
     execute(
-        open_saver.path,
+        open_saver,
         "UPDATE history_blobs SET data = ? WHERE thread_id = ? AND channel = ? AND version = ?",
         (b"\xc1\xc1\xc1", "broken", "count", "3"),
     )
@@ -307,7 +307,7 @@ async def test_corrupt_metadata_raises_corrupt_row_error_naming_the_checkpoint(
     async with open_saver() as cp:
         await put_counter_chain(cp, "broken", 2)
     execute(
-        open_saver.path,
+        open_saver,
         "UPDATE history_checkpoints SET metadata = ? WHERE thread_id = ? AND checkpoint_id = ?",
         ("{not json", "broken", checkpoint_id(2)),
     )
@@ -321,7 +321,7 @@ async def test_a_corrupt_pending_write_raises_corrupt_row_error(open_saver: Any)
     async with open_saver() as cp:
         await put_counter_chain(cp, "broken", 2, with_writes=True)
     execute(
-        open_saver.path,
+        open_saver,
         "UPDATE history_writes SET data = ? WHERE thread_id = ? AND checkpoint_id = ?",
         (b"\xc1\xc1\xc1", "broken", checkpoint_id(2)),
     )
@@ -340,7 +340,7 @@ async def test_a_blob_in_an_unknown_format_raises_corrupt_row_error_asking_for_a
     async with open_saver() as cp:
         await put_counter_chain(cp, "future", 2)
     execute(
-        open_saver.path,
+        open_saver,
         "UPDATE history_blobs SET format = 99 WHERE thread_id = ? AND channel = ?",
         ("future", "count"),
     )
@@ -355,7 +355,7 @@ async def test_a_corrupt_blob_versions_column_raises_corrupt_row_error_naming_th
     async with open_saver() as cp:
         await put_counter_chain(cp, "broken", 3)
     execute(
-        open_saver.path,
+        open_saver,
         "UPDATE history_checkpoints SET blob_versions = ? "
         "WHERE thread_id = ? AND checkpoint_id = ?",
         ("{not json", "broken", checkpoint_id(3)),
@@ -372,15 +372,15 @@ async def test_prune_of_a_thread_with_a_corrupt_row_fails_and_deletes_nothing(
     async with open_saver() as cp:
         await put_counter_chain(cp, "broken", 3, with_writes=True)
     execute(
-        open_saver.path,
+        open_saver,
         "UPDATE history_checkpoints SET metadata = ? WHERE thread_id = ? AND checkpoint_id = ?",
         ("{not json", "broken", checkpoint_id(2)),
     )
-    before = thread_rows(open_saver.path, "broken")
+    before = thread_rows(open_saver, "broken")
     async with open_saver() as cp:
         with pytest.raises(CorruptRowError, match=checkpoint_id(2)):
             await cp.aprune(["broken"])
-        assert thread_rows(open_saver.path, "broken") == before
+        assert thread_rows(open_saver, "broken") == before
         older = await cp.aget_tuple(config("broken", cid=checkpoint_id(1)))
     assert older is not None
     assert older.checkpoint["channel_values"]["count"] == 1

@@ -238,10 +238,10 @@ async def test_a_filter_value_that_looks_like_sql_is_bound_and_matches_nothing(
 ) -> None:
     async with open_saver() as cp:
         await put_metadata_thread(cp)
-        before = thread_rows(open_saver.path, "t")
+        before = thread_rows(open_saver, "t")
         assert await matching(cp, {"source": "x' OR 1=1 --"}) == []
         assert await matching(cp, {"source": "'); DROP TABLE history_checkpoints; --"}) == []
-        assert thread_rows(open_saver.path, "t") == before
+        assert thread_rows(open_saver, "t") == before
         assert await matching(cp, {"source": "loop"}) == [2, 3]
 
 
@@ -250,10 +250,10 @@ async def test_a_filter_key_that_looks_like_sql_is_bound_and_matches_nothing(
 ) -> None:
     async with open_saver() as cp:
         await put_metadata_thread(cp)
-        before = thread_rows(open_saver.path, "t")
+        before = thread_rows(open_saver, "t")
         assert await matching(cp, {"source') OR 1=1 --": "loop"}) == []
         assert await matching(cp, {"x' OR '1'='1": "loop"}) == []
-        assert thread_rows(open_saver.path, "t") == before
+        assert thread_rows(open_saver, "t") == before
         assert await matching(cp, {}) == [1, 2, 3, 4]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 import pytest
@@ -21,17 +20,15 @@ from tests.savers._async.spec_helpers import (
     thread_rows,
     whole_thread,
 )
+from tests.support import raw_rows
 
 
-def blob_keys(path: str, thread_id: str) -> set[tuple[str, str, str]]:
-    conn = sqlite3.connect(path)
-    try:
-        found = conn.execute(
-            "SELECT checkpoint_ns, channel, version FROM history_blobs WHERE thread_id = ?",
-            (thread_id,),
-        ).fetchall()
-    finally:
-        conn.close()
+def blob_keys(store: Any, thread_id: str) -> set[tuple[str, str, str]]:
+    found = raw_rows(
+        store,
+        "SELECT checkpoint_ns, channel, version FROM history_blobs WHERE thread_id = ?",
+        (thread_id,),
+    )
     return {(ns, ch, v) for ns, ch, v in found}
 
 
@@ -86,7 +83,7 @@ async def test_delete_for_runs_removes_the_writes_of_deleted_checkpoints(open_sa
     async with open_saver() as cp:
         await put_two_runs(cp)
         await cp.adelete_for_runs(["run-a"])
-    assert count_rows(open_saver.path, "history_writes", "thread_id = 't'") == 2
+    assert count_rows(open_saver, "history_writes", "thread_id = 't'") == 2
 
 
 async def test_delete_for_runs_keeps_blobs_a_surviving_checkpoint_still_uses(
@@ -107,7 +104,7 @@ async def test_delete_for_runs_removes_blobs_no_surviving_checkpoint_uses(
     async with open_saver() as cp:
         await put_two_runs(cp)
         await cp.adelete_for_runs(["run-a"])
-    assert blob_keys(open_saver.path, "t") == {
+    assert blob_keys(open_saver, "t") == {
         ("", "topic", "1"),
         ("", "count", "3"),
         ("", "count", "4"),
@@ -124,7 +121,7 @@ async def test_delete_for_runs_reaches_every_thread_of_the_run(open_saver: Any) 
         assert await cp.aget_tuple(config("t2")) is None
         assert await cp.aget_tuple(config("unrelated")) is not None
     for thread in ("t1", "t2"):
-        assert thread_rows(open_saver.path, thread) == dict.fromkeys(TABLES, 0)
+        assert thread_rows(open_saver, thread) == dict.fromkeys(TABLES, 0)
 
 
 async def test_delete_for_runs_with_an_unknown_or_empty_run_list_changes_nothing(
@@ -132,10 +129,10 @@ async def test_delete_for_runs_with_an_unknown_or_empty_run_list_changes_nothing
 ) -> None:
     async with open_saver() as cp:
         await put_two_runs(cp)
-        before = thread_rows(open_saver.path, "t")
+        before = thread_rows(open_saver, "t")
         await cp.adelete_for_runs([])
         await cp.adelete_for_runs(["no-such-run"])
-        assert thread_rows(open_saver.path, "t") == before
+        assert thread_rows(open_saver, "t") == before
         assert len([t async for t in cp.alist(config("t"))]) == 4
 
 
@@ -163,8 +160,8 @@ async def test_copy_thread_copies_every_checkpoint_blob_and_write_row(open_saver
     async with open_saver() as cp:
         await put_rich_thread(cp, "src")
         await cp.acopy_thread("src", "dst")
-    assert thread_rows(open_saver.path, "dst") == thread_rows(open_saver.path, "src")
-    assert blob_keys(open_saver.path, "dst") == blob_keys(open_saver.path, "src")
+    assert thread_rows(open_saver, "dst") == thread_rows(open_saver, "src")
+    assert blob_keys(open_saver, "dst") == blob_keys(open_saver, "src")
 
 
 async def test_copy_thread_leaves_the_source_unchanged(open_saver: Any) -> None:
@@ -182,10 +179,10 @@ async def test_copy_thread_refuses_a_target_that_already_has_checkpoints(open_sa
     async with open_saver() as cp:
         await put_rich_thread(cp, "src")
         await put_counter_chain(cp, "dst", 1, first=50)
-        before = thread_rows(open_saver.path, "dst")
+        before = thread_rows(open_saver, "dst")
         with pytest.raises(InvalidConfigError, match="already has"):
             await cp.acopy_thread("src", "dst")
-        assert thread_rows(open_saver.path, "dst") == before
+        assert thread_rows(open_saver, "dst") == before
         assert ids([t async for t in cp.alist(whole_thread("dst"))]) == [checkpoint_id(50)]
 
 
@@ -279,7 +276,7 @@ async def test_prune_keep_latest_keeps_the_pending_writes_of_the_latest(open_sav
     assert root is not None and child is not None
     assert root.pending_writes == [("task-3", "count", 4)]
     assert child.pending_writes == [("task-5", "count", 6)]
-    assert count_rows(open_saver.path, "history_writes", "thread_id = 't'") == 2
+    assert count_rows(open_saver, "history_writes", "thread_id = 't'") == 2
 
 
 async def test_prune_keep_latest_removes_blob_rows_no_kept_checkpoint_refers_to(
@@ -287,9 +284,9 @@ async def test_prune_keep_latest_removes_blob_rows_no_kept_checkpoint_refers_to(
 ) -> None:
     async with open_saver() as cp:
         await put_rich_thread(cp, "t")
-        assert count_rows(open_saver.path, "history_blobs", "thread_id = 't'") == 7
+        assert count_rows(open_saver, "history_blobs", "thread_id = 't'") == 7
         await cp.aprune(["t"])
-    assert blob_keys(open_saver.path, "t") == {
+    assert blob_keys(open_saver, "t") == {
         ("", "topic", "1"),
         ("", "count", "3"),
         ("child:1", "topic", "1"),
@@ -301,10 +298,10 @@ async def test_prune_keep_latest_leaves_other_threads_alone(open_saver: Any) -> 
     async with open_saver() as cp:
         await put_rich_thread(cp, "t")
         await put_rich_thread(cp, "other")
-        before = thread_rows(open_saver.path, "other")
+        before = thread_rows(open_saver, "other")
         await cp.aprune(["t"])
         assert len([t async for t in cp.alist(whole_thread("other"))]) == 5
-    assert thread_rows(open_saver.path, "other") == before
+    assert thread_rows(open_saver, "other") == before
 
 
 async def test_prune_keep_latest_prunes_every_listed_thread(open_saver: Any) -> None:
@@ -320,9 +317,9 @@ async def test_prune_keep_latest_twice_changes_nothing_the_second_time(open_save
     async with open_saver() as cp:
         await put_rich_thread(cp, "t")
         await cp.aprune(["t"])
-        once = thread_rows(open_saver.path, "t")
+        once = thread_rows(open_saver, "t")
         await cp.aprune(["t"])
-        assert thread_rows(open_saver.path, "t") == once
+        assert thread_rows(open_saver, "t") == once
         latest = await cp.aget_tuple(config("t"))
     assert latest is not None
     assert latest.checkpoint["channel_values"] == {"topic": "topic-of-t", "count": 3}
@@ -351,12 +348,12 @@ async def test_prune_delete_removes_every_row_of_the_thread(open_saver: Any) -> 
     async with open_saver() as cp:
         await put_rich_thread(cp, "t")
         await put_rich_thread(cp, "other")
-        before = thread_rows(open_saver.path, "other")
+        before = thread_rows(open_saver, "other")
         await cp.aprune(["t"], strategy="delete")
         assert await cp.aget_tuple(config("t")) is None
         assert [t async for t in cp.alist(whole_thread("t"))] == []
-    assert thread_rows(open_saver.path, "t") == dict.fromkeys(TABLES, 0)
-    assert thread_rows(open_saver.path, "other") == before
+    assert thread_rows(open_saver, "t") == dict.fromkeys(TABLES, 0)
+    assert thread_rows(open_saver, "other") == before
 
 
 async def test_prune_delete_of_several_threads_removes_each(open_saver: Any) -> None:

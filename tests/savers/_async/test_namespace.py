@@ -92,8 +92,8 @@ async def test_delete_thread_removes_only_its_own_namespace(open_saver: Any) -> 
         assert await user.aget_tuple(config("shared")) is None
         theirs = [t async for t in admin.alist(config("shared"))]
     assert ids(theirs) == [checkpoint_id(n) for n in (12, 11)]
-    assert thread_rows(open_saver.path, "shared", USER) == dict.fromkeys(TABLES, 0)
-    assert thread_rows(open_saver.path, "shared", ADMIN) == {
+    assert thread_rows(open_saver, "shared", USER) == dict.fromkeys(TABLES, 0)
+    assert thread_rows(open_saver, "shared", ADMIN) == {
         "history_checkpoints": 2,
         "history_blobs": 3,
         "history_writes": 2,
@@ -107,7 +107,7 @@ async def test_copy_thread_copies_only_its_own_namespace(open_saver: Any) -> Non
         mine = [t async for t in user.alist(config("copy"))]
         assert await admin.aget_tuple(config("copy")) is None
     assert ids(mine) == [checkpoint_id(n) for n in (3, 2, 1)]
-    assert thread_rows(open_saver.path, "copy", ADMIN) == dict.fromkeys(TABLES, 0)
+    assert thread_rows(open_saver, "copy", ADMIN) == dict.fromkeys(TABLES, 0)
 
 
 async def test_copy_thread_target_is_only_checked_for_emptiness_in_its_own_namespace(
@@ -151,7 +151,7 @@ async def test_delete_for_runs_deletes_only_its_own_namespace(open_saver: Any) -
         theirs = [t async for t in admin.alist(config("shared"))]
     assert mine == []
     assert ids(theirs) == [checkpoint_id(n) for n in (12, 11)]
-    assert count_rows(open_saver.path, "history_writes", "namespace = ?", (ADMIN,)) == 2
+    assert count_rows(open_saver, "history_writes", "namespace = ?", (ADMIN,)) == 2
 
 
 async def test_hand_built_checkpoint_ns_is_kept_apart_within_each_namespace(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from langgraph.graph import END, START, StateGraph
@@ -20,6 +19,7 @@ from tests.savers._async.spec_helpers import (
     put_step,
     thread_rows,
 )
+from tests.support import primary_keys
 
 
 class Loop(TypedDict):
@@ -57,8 +57,8 @@ async def test_a_channel_a_real_graph_writes_once_is_stored_once(open_saver: Any
         }
         history = [s async for s in graph.aget_state_history(cfg)]
     assert len(history) >= 9
-    assert blob_rows_of(open_saver.path, "loop", "topic") == 1
-    assert blob_rows_of(open_saver.path, "loop", "count") >= 8
+    assert blob_rows_of(open_saver, "loop", "topic") == 1
+    assert blob_rows_of(open_saver, "loop", "count") >= 8
 
 
 async def test_every_step_still_reads_back_a_value_stored_only_once(open_saver: Any) -> None:
@@ -79,8 +79,8 @@ async def test_a_hand_built_channel_left_unchanged_for_many_steps_has_one_blob_r
         await put_counter_chain(cp, "t", 25)
         oldest = await cp.aget_tuple(config("t", cid=checkpoint_id(1)))
         newest = await cp.aget_tuple(config("t"))
-    assert blob_rows_of(open_saver.path, "t", "topic") == 1
-    assert blob_rows_of(open_saver.path, "t", "count") == 25
+    assert blob_rows_of(open_saver, "t", "topic") == 1
+    assert blob_rows_of(open_saver, "t", "count") == 25
     assert oldest is not None and newest is not None
     assert oldest.checkpoint["channel_values"]["topic"] == "topic-of-t"
     assert newest.checkpoint["channel_values"]["topic"] == "topic-of-t"
@@ -89,7 +89,7 @@ async def test_a_hand_built_channel_left_unchanged_for_many_steps_has_one_blob_r
 async def test_putting_the_same_checkpoint_again_adds_no_rows(open_saver: Any) -> None:
     async with open_saver() as cp:
         await put_counter_chain(cp, "t", 3, with_writes=True)
-        before = thread_rows(open_saver.path, "t")
+        before = thread_rows(open_saver, "t")
         await put_step(
             cp,
             "t",
@@ -100,7 +100,7 @@ async def test_putting_the_same_checkpoint_again_adds_no_rows(open_saver: Any) -
             parent=checkpoint_id(2),
         )
         await cp.aput_writes(config("t", cid=checkpoint_id(3)), [("count", 4)], "task-3")
-        assert thread_rows(open_saver.path, "t") == before
+        assert thread_rows(open_saver, "t") == before
         latest = await cp.aget_tuple(config("t"))
     assert latest is not None
     assert latest.pending_writes == [("task-3", "count", 4)]
@@ -155,28 +155,7 @@ async def test_opening_a_file_again_does_not_redo_the_schema(open_saver: Any) ->
         await cp.setup()
         await cp.setup()
         assert len([t async for t in cp.alist(config("t"))]) == 2
-    assert count_rows(open_saver.path, "history_migrations") == 1
-
-
-def primary_keys(path: str) -> dict[str, list[str]]:
-    """{table: primary-key columns in key order} for every table holding per-thread rows."""
-    conn = sqlite3.connect(path)
-    try:
-        tables = [
-            r[0]
-            for r in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-            )
-        ]
-        out = {}
-        for table in tables:
-            info = conn.execute(f"PRAGMA table_info({table})").fetchall()
-            if not any(col[1] == "thread_id" for col in info):
-                continue
-            out[table] = [col[1] for col in sorted(info, key=lambda c: c[5]) if col[5] > 0]
-        return out
-    finally:
-        conn.close()
+    assert count_rows(open_saver, "history_migrations") == 1
 
 
 async def test_every_table_of_thread_rows_has_a_primary_key_starting_with_thread_id(
@@ -184,7 +163,7 @@ async def test_every_table_of_thread_rows_has_a_primary_key_starting_with_thread
 ) -> None:
     async with open_saver() as cp:
         await cp.setup()
-    keys = primary_keys(open_saver.path)
+    keys = primary_keys(open_saver)
     assert set(keys) == set(TABLES)
     for table, columns in keys.items():
         assert columns, f"{table} has no primary key"
@@ -194,7 +173,7 @@ async def test_every_table_of_thread_rows_has_a_primary_key_starting_with_thread
 async def test_primary_keys_separate_namespace_and_checkpoint_ns(open_saver: Any) -> None:
     async with open_saver() as cp:
         await cp.setup()
-    keys = primary_keys(open_saver.path)
+    keys = primary_keys(open_saver)
     for table, columns in keys.items():
         assert columns[:3] == ["thread_id", "namespace", "checkpoint_ns"], (table, columns)
 
@@ -203,7 +182,7 @@ async def test_a_sqlite_url_opens_the_same_file_as_the_plain_path(open_saver: An
     async with open_saver() as cp:
         await put_counter_chain(cp, "t", 2)
     async with getattr(saver, open_saver.class_name).from_conn_string(
-        "sqlite:///" + open_saver.path
+        "sqlite:///" + open_saver
     ) as cp:
         assert ids([t async for t in cp.alist(config("t"))]) == [checkpoint_id(2), checkpoint_id(1)]
 

@@ -9,6 +9,6 @@ import pytest
 from tests.support import opener
 
 
-@pytest.fixture(params=["SqliteSaver"])
+@pytest.fixture(params=["SqliteSaver", "PostgresSaver"])
 def open_saver(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
-    return opener(request.param, tmp_path)
+    return opener(request.param, tmp_path, request)

@@ -119,9 +119,9 @@ def test_prune_still_drops_checkpoints_older_than_the_snapshot_the_head_replays_
 ) -> None:
     with open_saver() as cp:
         run_delta_thread(cp)
-        before = count_rows(open_saver.path, "history_checkpoints", "thread_id = 'delta'")
+        before = count_rows(open_saver, "history_checkpoints", "thread_id = 'delta'")
         cp.prune(["delta"])
-        after = count_rows(open_saver.path, "history_checkpoints", "thread_id = 'delta'")
+        after = count_rows(open_saver, "history_checkpoints", "thread_id = 'delta'")
         listed = [t for t in cp.list(whole_thread("delta"))]
     assert 1 < after < before
     snapshots = [t for t in listed if "items" in t.checkpoint["channel_values"]]

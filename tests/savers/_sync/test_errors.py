@@ -60,7 +60,7 @@ def test_get_tuple_without_configurable_names_the_missing_configurable(
 def test_put_without_thread_id_names_it_and_writes_nothing(open_saver: Any) -> None:
     with open_saver() as cp:
         put_counter_chain(cp, "kept", 2)
-        before = thread_rows(open_saver.path, "kept")
+        before = thread_rows(open_saver, "kept")
         with pytest.raises(InvalidConfigError, match="thread_id"):
             cp.put(
                 {"configurable": {"checkpoint_ns": ""}},
@@ -68,7 +68,7 @@ def test_put_without_thread_id_names_it_and_writes_nothing(open_saver: Any) -> N
                 {},
                 {"count": 9},
             )
-        assert thread_rows(open_saver.path, "kept") == before
+        assert thread_rows(open_saver, "kept") == before
         assert_intact(cp, "kept", 2)
 
 
@@ -87,10 +87,10 @@ def test_put_writes_without_checkpoint_id_names_the_missing_checkpoint_id(
 ) -> None:
     with open_saver() as cp:
         put_counter_chain(cp, "kept", 2)
-        before = thread_rows(open_saver.path, "kept")
+        before = thread_rows(open_saver, "kept")
         with pytest.raises(InvalidConfigError, match="checkpoint_id"):
             cp.put_writes(config("kept"), [("count", 1)], "task")
-        assert thread_rows(open_saver.path, "kept") == before
+        assert thread_rows(open_saver, "kept") == before
         assert_intact(cp, "kept", 2)
 
 
@@ -237,7 +237,7 @@ def test_a_corrupt_checkpoint_row_raises_corrupt_row_error_naming_thread_and_che
         put_counter_chain(cp, "broken", 3)
         put_counter_chain(cp, "other", 2)
     execute(
-        open_saver.path,
+        open_saver,
         "UPDATE history_checkpoints SET checkpoint = ? WHERE thread_id = ? AND checkpoint_id = ?",
         (b"\xc1\xc1\xc1", "broken", checkpoint_id(3)),
     )
@@ -255,7 +255,7 @@ def test_a_corrupt_checkpoint_row_leaves_every_other_checkpoint_loadable(
         put_counter_chain(cp, "broken", 3)
         put_counter_chain(cp, "other", 2)
     execute(
-        open_saver.path,
+        open_saver,
         "UPDATE history_checkpoints SET checkpoint = ? WHERE thread_id = ? AND checkpoint_id = ?",
         (b"\xc1\xc1\xc1", "broken", checkpoint_id(3)),
     )
@@ -273,7 +273,7 @@ def test_a_corrupt_blob_raises_corrupt_row_error_naming_the_thread(open_saver: A
     with open_saver() as cp:
         put_counter_chain(cp, "broken", 3)
     execute(
-        open_saver.path,
+        open_saver,
         "UPDATE history_blobs SET data = ? WHERE thread_id = ? AND channel = ? AND version = ?",
         (b"\xc1\xc1\xc1", "broken", "count", "3"),
     )
@@ -289,7 +289,7 @@ def test_a_corrupt_blob_leaves_checkpoints_not_using_it_loadable(open_saver: Any
         put_counter_chain(cp, "broken", 3)
         put_counter_chain(cp, "other", 2)
     execute(
-        open_saver.path,
+        open_saver,
         "UPDATE history_blobs SET data = ? WHERE thread_id = ? AND channel = ? AND version = ?",
         (b"\xc1\xc1\xc1", "broken", "count", "3"),
     )
@@ -308,7 +308,7 @@ def test_corrupt_metadata_raises_corrupt_row_error_naming_the_checkpoint(
     with open_saver() as cp:
         put_counter_chain(cp, "broken", 2)
     execute(
-        open_saver.path,
+        open_saver,
         "UPDATE history_checkpoints SET metadata = ? WHERE thread_id = ? AND checkpoint_id = ?",
         ("{not json", "broken", checkpoint_id(2)),
     )
@@ -322,7 +322,7 @@ def test_a_corrupt_pending_write_raises_corrupt_row_error(open_saver: Any) -> No
     with open_saver() as cp:
         put_counter_chain(cp, "broken", 2, with_writes=True)
     execute(
-        open_saver.path,
+        open_saver,
         "UPDATE history_writes SET data = ? WHERE thread_id = ? AND checkpoint_id = ?",
         (b"\xc1\xc1\xc1", "broken", checkpoint_id(2)),
     )
@@ -341,7 +341,7 @@ def test_a_blob_in_an_unknown_format_raises_corrupt_row_error_asking_for_an_upgr
     with open_saver() as cp:
         put_counter_chain(cp, "future", 2)
     execute(
-        open_saver.path,
+        open_saver,
         "UPDATE history_blobs SET format = 99 WHERE thread_id = ? AND channel = ?",
         ("future", "count"),
     )
@@ -356,7 +356,7 @@ def test_a_corrupt_blob_versions_column_raises_corrupt_row_error_naming_the_chec
     with open_saver() as cp:
         put_counter_chain(cp, "broken", 3)
     execute(
-        open_saver.path,
+        open_saver,
         "UPDATE history_checkpoints SET blob_versions = ? "
         "WHERE thread_id = ? AND checkpoint_id = ?",
         ("{not json", "broken", checkpoint_id(3)),
@@ -373,15 +373,15 @@ def test_prune_of_a_thread_with_a_corrupt_row_fails_and_deletes_nothing(
     with open_saver() as cp:
         put_counter_chain(cp, "broken", 3, with_writes=True)
     execute(
-        open_saver.path,
+        open_saver,
         "UPDATE history_checkpoints SET metadata = ? WHERE thread_id = ? AND checkpoint_id = ?",
         ("{not json", "broken", checkpoint_id(2)),
     )
-    before = thread_rows(open_saver.path, "broken")
+    before = thread_rows(open_saver, "broken")
     with open_saver() as cp:
         with pytest.raises(CorruptRowError, match=checkpoint_id(2)):
             cp.prune(["broken"])
-        assert thread_rows(open_saver.path, "broken") == before
+        assert thread_rows(open_saver, "broken") == before
         older = cp.get_tuple(config("broken", cid=checkpoint_id(1)))
     assert older is not None
     assert older.checkpoint["channel_values"]["count"] == 1

@@ -239,10 +239,10 @@ def test_a_filter_value_that_looks_like_sql_is_bound_and_matches_nothing(
 ) -> None:
     with open_saver() as cp:
         put_metadata_thread(cp)
-        before = thread_rows(open_saver.path, "t")
+        before = thread_rows(open_saver, "t")
         assert matching(cp, {"source": "x' OR 1=1 --"}) == []
         assert matching(cp, {"source": "'); DROP TABLE history_checkpoints; --"}) == []
-        assert thread_rows(open_saver.path, "t") == before
+        assert thread_rows(open_saver, "t") == before
         assert matching(cp, {"source": "loop"}) == [2, 3]
 
 
@@ -251,10 +251,10 @@ def test_a_filter_key_that_looks_like_sql_is_bound_and_matches_nothing(
 ) -> None:
     with open_saver() as cp:
         put_metadata_thread(cp)
-        before = thread_rows(open_saver.path, "t")
+        before = thread_rows(open_saver, "t")
         assert matching(cp, {"source') OR 1=1 --": "loop"}) == []
         assert matching(cp, {"x' OR '1'='1": "loop"}) == []
-        assert thread_rows(open_saver.path, "t") == before
+        assert thread_rows(open_saver, "t") == before
         assert matching(cp, {}) == [1, 2, 3, 4]
 
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 import pytest
@@ -22,17 +21,15 @@ from tests.savers._sync.spec_helpers import (
     thread_rows,
     whole_thread,
 )
+from tests.support import raw_rows
 
 
-def blob_keys(path: str, thread_id: str) -> set[tuple[str, str, str]]:
-    conn = sqlite3.connect(path)
-    try:
-        found = conn.execute(
-            "SELECT checkpoint_ns, channel, version FROM history_blobs WHERE thread_id = ?",
-            (thread_id,),
-        ).fetchall()
-    finally:
-        conn.close()
+def blob_keys(store: Any, thread_id: str) -> set[tuple[str, str, str]]:
+    found = raw_rows(
+        store,
+        "SELECT checkpoint_ns, channel, version FROM history_blobs WHERE thread_id = ?",
+        (thread_id,),
+    )
     return {(ns, ch, v) for ns, ch, v in found}
 
 
@@ -87,7 +84,7 @@ def test_delete_for_runs_removes_the_writes_of_deleted_checkpoints(open_saver: A
     with open_saver() as cp:
         put_two_runs(cp)
         cp.delete_for_runs(["run-a"])
-    assert count_rows(open_saver.path, "history_writes", "thread_id = 't'") == 2
+    assert count_rows(open_saver, "history_writes", "thread_id = 't'") == 2
 
 
 def test_delete_for_runs_keeps_blobs_a_surviving_checkpoint_still_uses(
@@ -108,7 +105,7 @@ def test_delete_for_runs_removes_blobs_no_surviving_checkpoint_uses(
     with open_saver() as cp:
         put_two_runs(cp)
         cp.delete_for_runs(["run-a"])
-    assert blob_keys(open_saver.path, "t") == {
+    assert blob_keys(open_saver, "t") == {
         ("", "topic", "1"),
         ("", "count", "3"),
         ("", "count", "4"),
@@ -125,7 +122,7 @@ def test_delete_for_runs_reaches_every_thread_of_the_run(open_saver: Any) -> Non
         assert cp.get_tuple(config("t2")) is None
         assert cp.get_tuple(config("unrelated")) is not None
     for thread in ("t1", "t2"):
-        assert thread_rows(open_saver.path, thread) == dict.fromkeys(TABLES, 0)
+        assert thread_rows(open_saver, thread) == dict.fromkeys(TABLES, 0)
 
 
 def test_delete_for_runs_with_an_unknown_or_empty_run_list_changes_nothing(
@@ -133,10 +130,10 @@ def test_delete_for_runs_with_an_unknown_or_empty_run_list_changes_nothing(
 ) -> None:
     with open_saver() as cp:
         put_two_runs(cp)
-        before = thread_rows(open_saver.path, "t")
+        before = thread_rows(open_saver, "t")
         cp.delete_for_runs([])
         cp.delete_for_runs(["no-such-run"])
-        assert thread_rows(open_saver.path, "t") == before
+        assert thread_rows(open_saver, "t") == before
         assert len([t for t in cp.list(config("t"))]) == 4
 
 
@@ -164,8 +161,8 @@ def test_copy_thread_copies_every_checkpoint_blob_and_write_row(open_saver: Any)
     with open_saver() as cp:
         put_rich_thread(cp, "src")
         cp.copy_thread("src", "dst")
-    assert thread_rows(open_saver.path, "dst") == thread_rows(open_saver.path, "src")
-    assert blob_keys(open_saver.path, "dst") == blob_keys(open_saver.path, "src")
+    assert thread_rows(open_saver, "dst") == thread_rows(open_saver, "src")
+    assert blob_keys(open_saver, "dst") == blob_keys(open_saver, "src")
 
 
 def test_copy_thread_leaves_the_source_unchanged(open_saver: Any) -> None:
@@ -183,10 +180,10 @@ def test_copy_thread_refuses_a_target_that_already_has_checkpoints(open_saver: A
     with open_saver() as cp:
         put_rich_thread(cp, "src")
         put_counter_chain(cp, "dst", 1, first=50)
-        before = thread_rows(open_saver.path, "dst")
+        before = thread_rows(open_saver, "dst")
         with pytest.raises(InvalidConfigError, match="already has"):
             cp.copy_thread("src", "dst")
-        assert thread_rows(open_saver.path, "dst") == before
+        assert thread_rows(open_saver, "dst") == before
         assert ids([t for t in cp.list(whole_thread("dst"))]) == [checkpoint_id(50)]
 
 
@@ -280,7 +277,7 @@ def test_prune_keep_latest_keeps_the_pending_writes_of_the_latest(open_saver: An
     assert root is not None and child is not None
     assert root.pending_writes == [("task-3", "count", 4)]
     assert child.pending_writes == [("task-5", "count", 6)]
-    assert count_rows(open_saver.path, "history_writes", "thread_id = 't'") == 2
+    assert count_rows(open_saver, "history_writes", "thread_id = 't'") == 2
 
 
 def test_prune_keep_latest_removes_blob_rows_no_kept_checkpoint_refers_to(
@@ -288,9 +285,9 @@ def test_prune_keep_latest_removes_blob_rows_no_kept_checkpoint_refers_to(
 ) -> None:
     with open_saver() as cp:
         put_rich_thread(cp, "t")
-        assert count_rows(open_saver.path, "history_blobs", "thread_id = 't'") == 7
+        assert count_rows(open_saver, "history_blobs", "thread_id = 't'") == 7
         cp.prune(["t"])
-    assert blob_keys(open_saver.path, "t") == {
+    assert blob_keys(open_saver, "t") == {
         ("", "topic", "1"),
         ("", "count", "3"),
         ("child:1", "topic", "1"),
@@ -302,10 +299,10 @@ def test_prune_keep_latest_leaves_other_threads_alone(open_saver: Any) -> None:
     with open_saver() as cp:
         put_rich_thread(cp, "t")
         put_rich_thread(cp, "other")
-        before = thread_rows(open_saver.path, "other")
+        before = thread_rows(open_saver, "other")
         cp.prune(["t"])
         assert len([t for t in cp.list(whole_thread("other"))]) == 5
-    assert thread_rows(open_saver.path, "other") == before
+    assert thread_rows(open_saver, "other") == before
 
 
 def test_prune_keep_latest_prunes_every_listed_thread(open_saver: Any) -> None:
@@ -321,9 +318,9 @@ def test_prune_keep_latest_twice_changes_nothing_the_second_time(open_saver: Any
     with open_saver() as cp:
         put_rich_thread(cp, "t")
         cp.prune(["t"])
-        once = thread_rows(open_saver.path, "t")
+        once = thread_rows(open_saver, "t")
         cp.prune(["t"])
-        assert thread_rows(open_saver.path, "t") == once
+        assert thread_rows(open_saver, "t") == once
         latest = cp.get_tuple(config("t"))
     assert latest is not None
     assert latest.checkpoint["channel_values"] == {"topic": "topic-of-t", "count": 3}
@@ -352,12 +349,12 @@ def test_prune_delete_removes_every_row_of_the_thread(open_saver: Any) -> None:
     with open_saver() as cp:
         put_rich_thread(cp, "t")
         put_rich_thread(cp, "other")
-        before = thread_rows(open_saver.path, "other")
+        before = thread_rows(open_saver, "other")
         cp.prune(["t"], strategy="delete")
         assert cp.get_tuple(config("t")) is None
         assert [t for t in cp.list(whole_thread("t"))] == []
-    assert thread_rows(open_saver.path, "t") == dict.fromkeys(TABLES, 0)
-    assert thread_rows(open_saver.path, "other") == before
+    assert thread_rows(open_saver, "t") == dict.fromkeys(TABLES, 0)
+    assert thread_rows(open_saver, "other") == before
 
 
 def test_prune_delete_of_several_threads_removes_each(open_saver: Any) -> None:

@@ -93,8 +93,8 @@ def test_delete_thread_removes_only_its_own_namespace(open_saver: Any) -> None:
         assert user.get_tuple(config("shared")) is None
         theirs = [t for t in admin.list(config("shared"))]
     assert ids(theirs) == [checkpoint_id(n) for n in (12, 11)]
-    assert thread_rows(open_saver.path, "shared", USER) == dict.fromkeys(TABLES, 0)
-    assert thread_rows(open_saver.path, "shared", ADMIN) == {
+    assert thread_rows(open_saver, "shared", USER) == dict.fromkeys(TABLES, 0)
+    assert thread_rows(open_saver, "shared", ADMIN) == {
         "history_checkpoints": 2,
         "history_blobs": 3,
         "history_writes": 2,
@@ -108,7 +108,7 @@ def test_copy_thread_copies_only_its_own_namespace(open_saver: Any) -> None:
         mine = [t for t in user.list(config("copy"))]
         assert admin.get_tuple(config("copy")) is None
     assert ids(mine) == [checkpoint_id(n) for n in (3, 2, 1)]
-    assert thread_rows(open_saver.path, "copy", ADMIN) == dict.fromkeys(TABLES, 0)
+    assert thread_rows(open_saver, "copy", ADMIN) == dict.fromkeys(TABLES, 0)
 
 
 def test_copy_thread_target_is_only_checked_for_emptiness_in_its_own_namespace(
@@ -152,7 +152,7 @@ def test_delete_for_runs_deletes_only_its_own_namespace(open_saver: Any) -> None
         theirs = [t for t in admin.list(config("shared"))]
     assert mine == []
     assert ids(theirs) == [checkpoint_id(n) for n in (12, 11)]
-    assert count_rows(open_saver.path, "history_writes", "namespace = ?", (ADMIN,)) == 2
+    assert count_rows(open_saver, "history_writes", "namespace = ?", (ADMIN,)) == 2
 
 
 def test_hand_built_checkpoint_ns_is_kept_apart_within_each_namespace(

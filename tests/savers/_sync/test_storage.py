@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from langgraph.graph import END, START, StateGraph
@@ -21,6 +20,7 @@ from tests.savers._sync.spec_helpers import (
     put_step,
     thread_rows,
 )
+from tests.support import primary_keys
 
 
 class Loop(TypedDict):
@@ -58,8 +58,8 @@ def test_a_channel_a_real_graph_writes_once_is_stored_once(open_saver: Any) -> N
         }
         history = [s for s in graph.get_state_history(cfg)]
     assert len(history) >= 9
-    assert blob_rows_of(open_saver.path, "loop", "topic") == 1
-    assert blob_rows_of(open_saver.path, "loop", "count") >= 8
+    assert blob_rows_of(open_saver, "loop", "topic") == 1
+    assert blob_rows_of(open_saver, "loop", "count") >= 8
 
 
 def test_every_step_still_reads_back_a_value_stored_only_once(open_saver: Any) -> None:
@@ -80,8 +80,8 @@ def test_a_hand_built_channel_left_unchanged_for_many_steps_has_one_blob_row(
         put_counter_chain(cp, "t", 25)
         oldest = cp.get_tuple(config("t", cid=checkpoint_id(1)))
         newest = cp.get_tuple(config("t"))
-    assert blob_rows_of(open_saver.path, "t", "topic") == 1
-    assert blob_rows_of(open_saver.path, "t", "count") == 25
+    assert blob_rows_of(open_saver, "t", "topic") == 1
+    assert blob_rows_of(open_saver, "t", "count") == 25
     assert oldest is not None and newest is not None
     assert oldest.checkpoint["channel_values"]["topic"] == "topic-of-t"
     assert newest.checkpoint["channel_values"]["topic"] == "topic-of-t"
@@ -90,7 +90,7 @@ def test_a_hand_built_channel_left_unchanged_for_many_steps_has_one_blob_row(
 def test_putting_the_same_checkpoint_again_adds_no_rows(open_saver: Any) -> None:
     with open_saver() as cp:
         put_counter_chain(cp, "t", 3, with_writes=True)
-        before = thread_rows(open_saver.path, "t")
+        before = thread_rows(open_saver, "t")
         put_step(
             cp,
             "t",
@@ -101,7 +101,7 @@ def test_putting_the_same_checkpoint_again_adds_no_rows(open_saver: Any) -> None
             parent=checkpoint_id(2),
         )
         cp.put_writes(config("t", cid=checkpoint_id(3)), [("count", 4)], "task-3")
-        assert thread_rows(open_saver.path, "t") == before
+        assert thread_rows(open_saver, "t") == before
         latest = cp.get_tuple(config("t"))
     assert latest is not None
     assert latest.pending_writes == [("task-3", "count", 4)]
@@ -156,28 +156,7 @@ def test_opening_a_file_again_does_not_redo_the_schema(open_saver: Any) -> None:
         cp.setup()
         cp.setup()
         assert len([t for t in cp.list(config("t"))]) == 2
-    assert count_rows(open_saver.path, "history_migrations") == 1
-
-
-def primary_keys(path: str) -> dict[str, list[str]]:
-    """{table: primary-key columns in key order} for every table holding per-thread rows."""
-    conn = sqlite3.connect(path)
-    try:
-        tables = [
-            r[0]
-            for r in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-            )
-        ]
-        out = {}
-        for table in tables:
-            info = conn.execute(f"PRAGMA table_info({table})").fetchall()
-            if not any(col[1] == "thread_id" for col in info):
-                continue
-            out[table] = [col[1] for col in sorted(info, key=lambda c: c[5]) if col[5] > 0]
-        return out
-    finally:
-        conn.close()
+    assert count_rows(open_saver, "history_migrations") == 1
 
 
 def test_every_table_of_thread_rows_has_a_primary_key_starting_with_thread_id(
@@ -185,7 +164,7 @@ def test_every_table_of_thread_rows_has_a_primary_key_starting_with_thread_id(
 ) -> None:
     with open_saver() as cp:
         cp.setup()
-    keys = primary_keys(open_saver.path)
+    keys = primary_keys(open_saver)
     assert set(keys) == set(TABLES)
     for table, columns in keys.items():
         assert columns, f"{table} has no primary key"
@@ -195,7 +174,7 @@ def test_every_table_of_thread_rows_has_a_primary_key_starting_with_thread_id(
 def test_primary_keys_separate_namespace_and_checkpoint_ns(open_saver: Any) -> None:
     with open_saver() as cp:
         cp.setup()
-    keys = primary_keys(open_saver.path)
+    keys = primary_keys(open_saver)
     for table, columns in keys.items():
         assert columns[:3] == ["thread_id", "namespace", "checkpoint_ns"], (table, columns)
 
@@ -204,7 +183,7 @@ def test_a_sqlite_url_opens_the_same_file_as_the_plain_path(open_saver: Any) -> 
     with open_saver() as cp:
         put_counter_chain(cp, "t", 2)
     with getattr(saver, open_saver.class_name).from_conn_string(
-        "sqlite:///" + open_saver.path
+        "sqlite:///" + open_saver
     ) as cp:
         assert ids([t for t in cp.list(config("t"))]) == [checkpoint_id(2), checkpoint_id(1)]
 

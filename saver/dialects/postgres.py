@@ -1,0 +1,76 @@
+"""PostgreSQL: JSON is jsonb, lists travel as one jsonb parameter, tables may sit in a schema."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from saver.core.filters import nest
+from saver.dialects.base import Dialect, load_migrations
+from saver.errors import InvalidConfigError
+
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+
+
+class PostgresDialect(Dialect):
+    name = "postgres"
+
+    def __init__(self, schema: str | None = None) -> None:
+        if schema is not None and not IDENTIFIER.fullmatch(schema):
+            raise InvalidConfigError(
+                f"schema must be a plain identifier (letters, digits, _), got {schema!r}"
+            )
+        self.schema = schema
+        prefix = f'"{schema}".' if schema else ""
+        self.MIGRATIONS = [
+            (version, [sql.replace("{schema}", prefix) for sql in statements])
+            for version, statements in load_migrations("postgres")
+        ]
+        self.PREPARE_SCHEMA = (f'CREATE SCHEMA IF NOT EXISTS "{schema}"',) if schema else ()
+        # Held to the end of setup()'s transaction, so processes migrate one at a time.
+        self.LOCK_MIGRATIONS = (
+            f"SELECT pg_advisory_xact_lock(hashtext('langgraph-checkpoint-history:{schema or ''}'))"
+        )
+        super().__init__()
+
+    def sql(self, text: str) -> str:
+        return text.replace("?", "%s")
+
+    def table(self, name: str) -> str:
+        return f'"{self.schema}".{name}' if self.schema else name
+
+    def json_param(self) -> str:
+        return "?::jsonb"
+
+    def json_text(self, expr: str) -> str:
+        return f"{expr}::text"
+
+    def entries(self, expr: str) -> str:
+        return f"jsonb_each_text({expr}) AS j"
+
+    def unpack(self, width: int) -> str:
+        if width == 1:
+            return "SELECT jsonb_array_elements_text(?::jsonb)"
+        columns = ", ".join(f"e->>{i}" for i in range(width))
+        return f"SELECT {columns} FROM jsonb_array_elements(?::jsonb) AS e"
+
+    def leaf(self, path: tuple[str, ...], value: Any) -> tuple[str, list[Any]]:
+        # Containment (@>) is what the GIN index on metadata answers.
+        if value is None:  # like InMemorySaver: a missing key matches None too
+            return "COALESCE(jsonb_typeof(metadata #> %s::text[]), 'null') = 'null'", [list(path)]
+        if isinstance(value, (bool, int, float)):  # Python equality: True == 1, 2 == 2.0
+            same: list[Any] = [value]
+            if isinstance(value, bool):
+                same.append(int(value))
+            elif value in (0, 1):
+                same.append(bool(value))
+            clause = " OR ".join(["metadata @> %s::jsonb"] * len(same))
+            return f"({clause})", [json.dumps(nest(path, v)) for v in same]
+        if isinstance(value, str):
+            return "metadata @> %s::jsonb", [json.dumps(nest(path, value))]
+        return "(metadata @> %s::jsonb AND metadata #> %s::text[] = %s::jsonb)", [
+            json.dumps(nest(path, value)),
+            list(path),
+            json.dumps(value),
+        ]

@@ -1,0 +1,141 @@
+"""The PostgreSQL saver: an executor that takes a pooled connection per operation, and the
+public class."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import psycopg
+from langgraph.checkpoint.serde.base import SerializerProtocol
+from psycopg import AsyncConnection
+from psycopg.rows import tuple_row
+from psycopg_pool import AsyncConnectionPool
+
+from saver.core import plans
+from saver.dialects.base import Stmt
+from saver.dialects.postgres import PostgresDialect
+from saver.errors import SaverClosedError
+from saver.io._async.saver import READ, SNAPSHOT, AsyncHistorySaver, drive
+from saver.io.bridge import LoopBridge
+from saver.io.errors import POSTGRES_ERRORS, from_postgres, open_error
+
+
+class AsyncPostgresExecutor:
+    """Runs each plan on its own connection from the pool (a lone connection is shared under
+    a lock), pipelined, so a put is one round trip and a pool works in parallel."""
+
+    def __init__(self, conn: AsyncConnection[Any] | AsyncConnectionPool[Any]) -> None:
+        self.pool = conn if isinstance(conn, AsyncConnectionPool) else None
+        self.conn = conn if isinstance(conn, AsyncConnection) else None
+        self.lock = asyncio.Lock()
+        self.closed = False
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[AsyncConnection[Any]]:
+        if self.pool is not None:
+            async with self.pool.connection() as conn:
+                yield conn
+        else:
+            assert self.conn is not None
+            async with self.lock:
+                yield self.conn
+
+    async def sql(self, conn: AsyncConnection[Any], stmt: Stmt) -> plans.Rows:
+        # A cursor per statement: in a pipeline one cursor would only hold the last result.
+        cur = conn.cursor(row_factory=tuple_row)
+        if stmt.many:
+            await cur.executemany(stmt.sql, stmt.params)
+            return []
+        await cur.execute(stmt.sql, stmt.params or None)
+        return list(await cur.fetchall()) if stmt.fetch else []
+
+    async def run(self, plan: plans.Plan[Any], mode: str) -> Any:
+        if self.closed:
+            plan.close()
+            raise SaverClosedError("this saver was closed; open a new one to read or write")
+        try:
+            async with self.connection() as conn:
+
+                async def execute(stmt: Stmt) -> plans.Rows:
+                    return await self.sql(conn, stmt)
+
+                if mode == READ and conn.autocommit:
+                    return await drive(plan, execute)
+                async with conn.pipeline(), conn.transaction():
+                    if mode == SNAPSHOT:
+                        await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                    return await drive(plan, execute)
+        except POSTGRES_ERRORS as exc:
+            raise from_postgres(exc) from exc
+
+
+class AsyncPostgresSaver(LoopBridge, AsyncHistorySaver):
+    """Keeps every step of every thread in PostgreSQL.
+
+    Drop-in for `langgraph.checkpoint.postgres.aio.AsyncPostgresSaver`. Takes a connection or
+    a pool; with a pool each operation runs on its own connection, in parallel. `schema` puts
+    the tables in that schema; `namespace` keeps this saver's threads apart from others'.
+    """
+
+    conn: AsyncConnection[Any] | AsyncConnectionPool[Any]
+
+    def __init__(
+        self,
+        conn: AsyncConnection[Any] | AsyncConnectionPool[Any],
+        pipe: Any = None,
+        serde: SerializerProtocol | None = None,
+        *,
+        namespace: str = "",
+        schema: str | None = None,
+    ) -> None:
+        super().__init__(serde=serde, namespace=namespace)
+        self.conn = conn
+        self.dialect = PostgresDialect(schema)
+        self._executor = AsyncPostgresExecutor(conn)
+        self.loop = asyncio.get_running_loop()  # unasync: remove
+
+    @classmethod
+    @asynccontextmanager
+    async def from_conn_string(
+        cls,
+        conn_string: str,
+        *,
+        pipeline: bool = False,
+        serde: SerializerProtocol | None = None,
+        namespace: str = "",
+        schema: str | None = None,
+        pool_size: int | None = None,
+    ) -> AsyncIterator[AsyncPostgresSaver]:
+        """Open `conn_string`; with `pool_size`, a pool of that many connections."""
+        settings = {"autocommit": True, "prepare_threshold": 0}
+        try:
+            if pool_size:
+                pool = AsyncConnectionPool(
+                    conn_string,
+                    min_size=1,
+                    max_size=pool_size,
+                    kwargs=settings,
+                    check=AsyncConnectionPool.check_connection,
+                    open=False,
+                )
+                await pool.open(wait=True, timeout=30)
+                conn: Any = pool
+            else:
+                conn = await AsyncConnection.connect(conn_string, **settings)
+        except (psycopg.Error, ValueError) as exc:
+            raise open_error(conn_string, exc) from exc
+        executor = None
+        try:
+            saver = cls(conn, serde=serde, namespace=namespace, schema=schema)
+            executor = saver._executor
+            yield saver
+        finally:
+            if executor is not None:
+                executor.closed = True
+            await conn.close()
+
+    async def _execute(self, plan: plans.Plan[Any], mode: str) -> Any:
+        return await self._executor.run(plan, mode)
