@@ -63,10 +63,12 @@ def dump_json(value: Any) -> str:
     return json.dumps(value, default=_json_default, ensure_ascii=False, separators=(",", ":"))
 
 
-def load_json(text: str | bytes | dict, where: str, column: str = "metadata") -> Any:
-    if isinstance(text, dict):  # PostgreSQL hands back jsonb already decoded
-        return text
+def load_json(text: str | bytes, where: str, column: str = "metadata") -> dict[str, Any]:
+    """A JSON object column; anything else is a corrupt row, named."""
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except Exception as exc:
         raise CorruptRowError(f"{where}: {column} is not valid JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise CorruptRowError(f"{where}: {column} is not a JSON object: {value!r:.80}")
+    return value

@@ -203,7 +203,7 @@ class TupleReader:
         return CheckpointTuple(
             config=checkpoint_config(t, checkpoint_id),
             checkpoint=checkpoint,
-            metadata=codec.load_json(head[9], where),
+            metadata=codec.load_json(head[9], where),  # type: ignore[arg-type]
             parent_config=checkpoint_config(t, parent_id) if parent_id else None,
             pending_writes=pending_writes,
         )

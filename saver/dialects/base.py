@@ -52,6 +52,7 @@ class Dialect:
 
     name: str
     PIN_JOIN = "JOIN"  # a join whose left side must stay the outer loop
+    EMPTY_OBJECT = "'{}'"
     MIGRATIONS: list[tuple[int, list[str]]]
     PREPARE_SCHEMA: tuple[str, ...]
     LOCK_MIGRATIONS: str | None
@@ -75,15 +76,18 @@ class Dialect:
         """A subquery of `width` text columns, from one JSON parameter (a list of lists)."""
         raise NotImplementedError
 
-    def valid_json(self, expr: str) -> str:
-        return "'1'"
+    def is_object(self, expr: str) -> str:
+        """True when a JSON column holds an object (never an error, whatever it holds)."""
+        raise NotImplementedError
 
     def json_text(self, expr: str) -> str:
         """A JSON column as text, where a union mixes it with text columns."""
         return expr
 
     def readable_json(self, expr: str) -> str:
-        return expr
+        """The column, or an empty object when it is not one: a corrupt row must reach the
+        reader, which names it, not fail inside the database."""
+        return f"CASE WHEN {self.is_object(expr)} THEN {expr} ELSE {self.EMPTY_OBJECT} END"
 
     def leaf(self, path: tuple[str, ...], value: Any) -> tuple[str, list[Any]]:
         raise NotImplementedError
@@ -143,8 +147,8 @@ class Dialect:
             f"WHERE namespace = ? AND run_id IN ({self.unpack(1)})"
         )
         self.SELECT_THREAD_GRAPH = s(
-            "SELECT checkpoint_ns, checkpoint_id, parent_checkpoint_id, blob_versions, metadata "
-            f"FROM {c} {scope}"
+            "SELECT checkpoint_ns, checkpoint_id, parent_checkpoint_id, "
+            f"{self.json_text('blob_versions')}, {self.json_text('metadata')} FROM {c} {scope}"
         )
         self.SELECT_THREAD_BLOB_KEYS = s(f"SELECT checkpoint_ns, channel, version FROM {b} {scope}")
         pairs = f"(checkpoint_ns, checkpoint_id) IN ({self.unpack(2)})"
@@ -161,7 +165,8 @@ class Dialect:
             f"FROM chain {self.PIN_JOIN} {c} p ON p.thread_id = ? AND p.namespace = ? "
             "AND p.checkpoint_ns = ? AND p.checkpoint_id = chain.parent_checkpoint_id "
             "WHERE chain.depth < 1000000"
-            ") SELECT checkpoint_id, parent_checkpoint_id, blob_versions FROM chain"
+            f") SELECT checkpoint_id, parent_checkpoint_id, {self.json_text('blob_versions')} "
+            "FROM chain"
         )
         among = f"(channel, version) IN ({self.unpack(2)})"
         self.SELECT_BLOB_KEYS_AMONG = s(f"SELECT channel, version FROM {b} {in_ns} AND {among}")
@@ -188,9 +193,9 @@ class Dialect:
             "j.key AS channel, j.value AS version "
             f"FROM page p, {self.entries(self.readable_json('p.blob_versions'))}) "
             "SELECT 'c', thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, "
-            f"{self.valid_json('blob_versions')}, created_at, type, checkpoint, "
-            f"{self.json_text('metadata')}, "
-            "blob_versions FROM page "
+            f"CASE WHEN {self.is_object('blob_versions')} THEN '1' ELSE '' END, "
+            "created_at, type, checkpoint, "
+            f"{self.json_text('metadata')}, {self.json_text('blob_versions')} FROM page "
             "UNION ALL "
             "SELECT 'b', b.thread_id, b.checkpoint_ns, b.channel, b.version, NULL, b.format, "
             f"b.type, b.data, NULL, NULL FROM wanted k {self.PIN_JOIN} {b} b "

@@ -43,6 +43,11 @@ class PostgresDialect(Dialect):
     def json_param(self) -> str:
         return "?::jsonb"
 
+    EMPTY_OBJECT = "'{}'::jsonb"
+
+    def is_object(self, expr: str) -> str:
+        return f"(jsonb_typeof({expr}) = 'object')"
+
     def json_text(self, expr: str) -> str:
         return f"{expr}::text"
 

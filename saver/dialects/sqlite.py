@@ -28,12 +28,8 @@ class SqliteDialect(Dialect):
         columns = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(width))
         return f"SELECT {columns} FROM json_each(?)"
 
-    def valid_json(self, expr: str) -> str:
-        return f"json_valid({expr})"
-
-    def readable_json(self, expr: str) -> str:
-        # A corrupt row must reach the reader, which names it, not fail inside json_each.
-        return f"CASE WHEN json_valid({expr}) THEN {expr} ELSE '{{}}' END"
+    def is_object(self, expr: str) -> str:
+        return f"(CASE WHEN json_valid({expr}) THEN json_type({expr}) = 'object' ELSE 0 END)"
 
     def leaf(self, path: tuple[str, ...], value: Any) -> tuple[str, list[Any]]:
         p = _path(path)

@@ -46,11 +46,14 @@ def from_postgres(exc: BaseException) -> StorageError:
 
 
 def open_error(url: str, exc: BaseException) -> StorageError:
-    if isinstance(exc, psycopg.ProgrammingError) or isinstance(exc, ValueError):
-        return InvalidConfigError(f"malformed PostgreSQL URL {redact(url)!r}: {exc}")
-    return TransientStorageError(f"cannot connect to PostgreSQL at {redact(url)!r}: {exc}")
+    text = redact(str(exc).strip())
+    # libpq says "invalid ... value" for a URL no retry can fix (a port that is not a number).
+    if isinstance(exc, (psycopg.ProgrammingError, ValueError)) or "invalid" in text:
+        return InvalidConfigError(f"malformed PostgreSQL URL {redact(url)!r}: {text}")
+    return TransientStorageError(f"cannot connect to PostgreSQL at {redact(url)!r}: {text}")
 
 
-def redact(url: str) -> str:
-    """Hide a password before a URL goes into a message."""
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+def redact(text: str) -> str:
+    """Hide passwords, in URL or key=value form, before text goes into a message."""
+    text = re.sub(r"(://[^:/@\s]*:)[^\s/]*@", r"\1***@", text)
+    return re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", text)

@@ -39,10 +39,15 @@ def test_metadata_json_writes_sets_and_tuples_as_lists_and_other_objects_as_stri
     assert dump_json({"t": (1, 2), "s": {3}, "o": Thing()}) == '{"t":[1,2],"s":[3],"o":"thing"}'
 
 
-def test_load_json_accepts_text_bytes_and_already_decoded_dicts() -> None:
+def test_load_json_accepts_text_and_bytes() -> None:
     assert load_json('{"a":1}', "w") == {"a": 1}
     assert load_json(b'{"a":1}', "w") == {"a": 1}
-    assert load_json({"a": 1}, "w") == {"a": 1}
+
+
+@pytest.mark.parametrize("text", ['["a"]', '"{}"', "1", "null"])
+def test_json_that_is_not_an_object_raises_corrupt_row_error(text: str) -> None:
+    with pytest.raises(CorruptRowError, match="checkpoint 'c1': metadata is not a JSON object"):
+        load_json(text, "checkpoint 'c1'")
 
 
 def test_invalid_metadata_json_raises_corrupt_row_error_naming_the_place() -> None:

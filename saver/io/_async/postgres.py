@@ -4,8 +4,8 @@ public class."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 import psycopg
@@ -17,8 +17,8 @@ from psycopg_pool import AsyncConnectionPool
 from saver.core import plans
 from saver.dialects.base import Stmt
 from saver.dialects.postgres import PostgresDialect
-from saver.errors import SaverClosedError
-from saver.io._async.saver import READ, SNAPSHOT, AsyncHistorySaver, drive
+from saver.errors import SaverClosedError, TransientStorageError
+from saver.io._async.saver import BATCH, READ, SNAPSHOT, AsyncHistorySaver, drive
 from saver.io.bridge import LoopBridge
 from saver.io.errors import POSTGRES_ERRORS, from_postgres, open_error
 
@@ -27,9 +27,14 @@ class AsyncPostgresExecutor:
     """Runs each plan on its own connection from the pool (a lone connection is shared under
     a lock), pipelined, so a put is one round trip and a pool works in parallel."""
 
-    def __init__(self, conn: AsyncConnection[Any] | AsyncConnectionPool[Any]) -> None:
+    def __init__(
+        self,
+        conn: AsyncConnection[Any] | AsyncConnectionPool[Any],
+        reopen: Callable[[], Any] | None = None,
+    ) -> None:
         self.pool = conn if isinstance(conn, AsyncConnectionPool) else None
         self.conn = conn if isinstance(conn, AsyncConnection) else None
+        self.reopen = reopen  # set when the saver opened the connection itself
         self.lock = asyncio.Lock()
         self.closed = False
 
@@ -41,6 +46,10 @@ class AsyncPostgresExecutor:
         else:
             assert self.conn is not None
             async with self.lock:
+                if self.conn.broken and self.reopen is not None:
+                    self.conn = await self.reopen()
+                elif self.conn.closed:
+                    raise SaverClosedError("the PostgreSQL connection was closed under this saver")
                 yield self.conn
 
     async def sql(self, conn: AsyncConnection[Any], stmt: Stmt) -> plans.Rows:
@@ -64,12 +73,23 @@ class AsyncPostgresExecutor:
 
                 if mode == READ and conn.autocommit:
                     return await drive(plan, execute)
+                if mode == BATCH and conn.autocommit:
+                    # Up to the pipeline's one Sync, PostgreSQL runs every statement in one
+                    # implicit transaction: atomic, and a single round trip.
+                    async with conn.pipeline():
+                        return await drive(plan, execute)
                 async with conn.pipeline(), conn.transaction():
                     if mode == SNAPSHOT:
                         await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                     return await drive(plan, execute)
         except POSTGRES_ERRORS as exc:
-            raise from_postgres(exc) from exc
+            error = from_postgres(exc)
+            if isinstance(error, TransientStorageError) and self.pool is not None:
+                # A restart breaks every idle connection too: replace them now, so the
+                # next call works instead of failing once per stale connection.
+                with suppress(*POSTGRES_ERRORS):
+                    await self.pool.check()
+            raise error from exc
 
 
 class AsyncPostgresSaver(LoopBridge, AsyncHistorySaver):
@@ -79,8 +99,6 @@ class AsyncPostgresSaver(LoopBridge, AsyncHistorySaver):
     a pool; with a pool each operation runs on its own connection, in parallel. `schema` puts
     the tables in that schema; `namespace` keeps this saver's threads apart from others'.
     """
-
-    conn: AsyncConnection[Any] | AsyncConnectionPool[Any]
 
     def __init__(
         self,
@@ -92,7 +110,6 @@ class AsyncPostgresSaver(LoopBridge, AsyncHistorySaver):
         schema: str | None = None,
     ) -> None:
         super().__init__(serde=serde, namespace=namespace)
-        self.conn = conn
         self.dialect = PostgresDialect(schema)
         self._executor = AsyncPostgresExecutor(conn)
         self.loop = asyncio.get_running_loop()  # unasync: remove
@@ -110,7 +127,7 @@ class AsyncPostgresSaver(LoopBridge, AsyncHistorySaver):
         pool_size: int | None = None,
     ) -> AsyncIterator[AsyncPostgresSaver]:
         """Open `conn_string`; with `pool_size`, a pool of that many connections."""
-        settings = {"autocommit": True, "prepare_threshold": 0}
+        settings: dict[str, Any] = {"autocommit": True, "prepare_threshold": 0}
         try:
             if pool_size:
                 pool = AsyncConnectionPool(
@@ -125,17 +142,28 @@ class AsyncPostgresSaver(LoopBridge, AsyncHistorySaver):
                 conn: Any = pool
             else:
                 conn = await AsyncConnection.connect(conn_string, **settings)
+
+            async def reopen() -> AsyncConnection[Any]:
+                return await AsyncConnection.connect(conn_string, **settings)
+
         except (psycopg.Error, ValueError) as exc:
-            raise open_error(conn_string, exc) from exc
+            raise open_error(conn_string, exc) from None  # the driver's text may hold a password
         executor = None
         try:
             saver = cls(conn, serde=serde, namespace=namespace, schema=schema)
             executor = saver._executor
+            executor.reopen = reopen
             yield saver
         finally:
             if executor is not None:
                 executor.closed = True
             await conn.close()
+
+    @property
+    def conn(self) -> AsyncConnection[Any] | AsyncConnectionPool[Any]:
+        """The pool, or the connection (a new one after the saver reconnected)."""
+        executor = self._executor
+        return executor.pool if executor.pool is not None else executor.conn  # type: ignore[return-value]
 
     async def _execute(self, plan: plans.Plan[Any], mode: str) -> Any:
         return await self._executor.run(plan, mode)

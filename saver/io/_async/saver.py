@@ -21,7 +21,10 @@ from saver.core import plans
 from saver.dialects.base import Dialect, Stmt
 from saver.errors import InvalidConfigError
 
-READ, SNAPSHOT, WRITE = "read", "snapshot", "write"
+# How a plan runs: READ (no transaction needed), SNAPSHOT (several reads, one snapshot),
+# WRITE (a transaction), BATCH (a transaction whose statements need no rows back, so an
+# executor may send them all at once).
+READ, SNAPSHOT, WRITE, BATCH = "read", "snapshot", "write", "batch"
 
 
 async def drive(plan: plans.Plan[Any], execute: Callable[[Stmt], Awaitable[plans.Rows]]) -> Any:
@@ -87,7 +90,7 @@ class AsyncHistorySaver(BaseCheckpointSaver[str]):
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
         plan = plans.put(self._ctx, config, checkpoint, metadata, new_versions)
-        return await self._run(plan, WRITE)
+        return await self._run(plan, BATCH)
 
     async def aput_writes(
         self,
@@ -96,10 +99,10 @@ class AsyncHistorySaver(BaseCheckpointSaver[str]):
         task_id: str,
         task_path: str = "",
     ) -> None:
-        await self._run(plans.put_writes(self._ctx, config, writes, task_id, task_path), WRITE)
+        await self._run(plans.put_writes(self._ctx, config, writes, task_id, task_path), BATCH)
 
     async def adelete_thread(self, thread_id: str) -> None:
-        await self._run(plans.delete_thread(self._ctx, thread_id), WRITE)
+        await self._run(plans.delete_thread(self._ctx, thread_id), BATCH)
 
     async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
         await self._run(plans.delete_for_runs(self._ctx, run_ids), WRITE)

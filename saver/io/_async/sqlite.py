@@ -20,7 +20,7 @@ from saver.io._async.saver import READ, AsyncHistorySaver, drive
 from saver.io.bridge import LoopBridge
 from saver.io.errors import SQLITE_ERRORS, from_sqlite
 
-BEGIN = {"snapshot": "BEGIN", "write": "BEGIN IMMEDIATE"}
+BEGIN = {"snapshot": "BEGIN", "write": "BEGIN IMMEDIATE", "batch": "BEGIN IMMEDIATE"}
 # WAL lets readers run beside a writer; the busy timeout makes writers queue, not fail;
 # synchronous=FULL so a committed checkpoint survives a power cut, not only a crash.
 BUSY_SECONDS = 30.0

@@ -5,8 +5,8 @@ public class."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Callable
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import psycopg
@@ -18,8 +18,8 @@ from psycopg_pool import ConnectionPool
 from saver.core import plans
 from saver.dialects.base import Stmt
 from saver.dialects.postgres import PostgresDialect
-from saver.errors import SaverClosedError
-from saver.io._sync.saver import READ, SNAPSHOT, HistorySaver, drive
+from saver.errors import SaverClosedError, TransientStorageError
+from saver.io._sync.saver import BATCH, READ, SNAPSHOT, HistorySaver, drive
 from saver.io.bridge import ThreadBridge
 from saver.io.errors import POSTGRES_ERRORS, from_postgres, open_error
 
@@ -28,9 +28,14 @@ class PostgresExecutor:
     """Runs each plan on its own connection from the pool (a lone connection is shared under
     a lock), pipelined, so a put is one round trip and a pool works in parallel."""
 
-    def __init__(self, conn: Connection[Any] | ConnectionPool[Any]) -> None:
+    def __init__(
+        self,
+        conn: Connection[Any] | ConnectionPool[Any],
+        reopen: Callable[[], Any] | None = None,
+    ) -> None:
         self.pool = conn if isinstance(conn, ConnectionPool) else None
         self.conn = conn if isinstance(conn, Connection) else None
+        self.reopen = reopen  # set when the saver opened the connection itself
         self.lock = threading.Lock()
         self.closed = False
 
@@ -42,6 +47,10 @@ class PostgresExecutor:
         else:
             assert self.conn is not None
             with self.lock:
+                if self.conn.broken and self.reopen is not None:
+                    self.conn = self.reopen()
+                elif self.conn.closed:
+                    raise SaverClosedError("the PostgreSQL connection was closed under this saver")
                 yield self.conn
 
     def sql(self, conn: Connection[Any], stmt: Stmt) -> plans.Rows:
@@ -65,12 +74,23 @@ class PostgresExecutor:
 
                 if mode == READ and conn.autocommit:
                     return drive(plan, execute)
+                if mode == BATCH and conn.autocommit:
+                    # Up to the pipeline's one Sync, PostgreSQL runs every statement in one
+                    # implicit transaction: atomic, and a single round trip.
+                    with conn.pipeline():
+                        return drive(plan, execute)
                 with conn.pipeline(), conn.transaction():
                     if mode == SNAPSHOT:
                         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                     return drive(plan, execute)
         except POSTGRES_ERRORS as exc:
-            raise from_postgres(exc) from exc
+            error = from_postgres(exc)
+            if isinstance(error, TransientStorageError) and self.pool is not None:
+                # A restart breaks every idle connection too: replace them now, so the
+                # next call works instead of failing once per stale connection.
+                with suppress(*POSTGRES_ERRORS):
+                    self.pool.check()
+            raise error from exc
 
 
 class PostgresSaver(ThreadBridge, HistorySaver):
@@ -80,8 +100,6 @@ class PostgresSaver(ThreadBridge, HistorySaver):
     a pool; with a pool each operation runs on its own connection, in parallel. `schema` puts
     the tables in that schema; `namespace` keeps this saver's threads apart from others'.
     """
-
-    conn: Connection[Any] | ConnectionPool[Any]
 
     def __init__(
         self,
@@ -93,7 +111,6 @@ class PostgresSaver(ThreadBridge, HistorySaver):
         schema: str | None = None,
     ) -> None:
         super().__init__(serde=serde, namespace=namespace)
-        self.conn = conn
         self.dialect = PostgresDialect(schema)
         self._executor = PostgresExecutor(conn)
 
@@ -110,7 +127,7 @@ class PostgresSaver(ThreadBridge, HistorySaver):
         pool_size: int | None = None,
     ) -> Iterator[PostgresSaver]:
         """Open `conn_string`; with `pool_size`, a pool of that many connections."""
-        settings = {"autocommit": True, "prepare_threshold": 0}
+        settings: dict[str, Any] = {"autocommit": True, "prepare_threshold": 0}
         try:
             if pool_size:
                 pool = ConnectionPool(
@@ -125,17 +142,28 @@ class PostgresSaver(ThreadBridge, HistorySaver):
                 conn: Any = pool
             else:
                 conn = Connection.connect(conn_string, **settings)
+
+            def reopen() -> Connection[Any]:
+                return Connection.connect(conn_string, **settings)
+
         except (psycopg.Error, ValueError) as exc:
-            raise open_error(conn_string, exc) from exc
+            raise open_error(conn_string, exc) from None  # the driver's text may hold a password
         executor = None
         try:
             saver = cls(conn, serde=serde, namespace=namespace, schema=schema)
             executor = saver._executor
+            executor.reopen = reopen
             yield saver
         finally:
             if executor is not None:
                 executor.closed = True
             conn.close()
+
+    @property
+    def conn(self) -> Connection[Any] | ConnectionPool[Any]:
+        """The pool, or the connection (a new one after the saver reconnected)."""
+        executor = self._executor
+        return executor.pool if executor.pool is not None else executor.conn  # type: ignore[return-value]
 
     def _execute(self, plan: plans.Plan[Any], mode: str) -> Any:
         return self._executor.run(plan, mode)

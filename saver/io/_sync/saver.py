@@ -22,7 +22,10 @@ from saver.core import plans
 from saver.dialects.base import Dialect, Stmt
 from saver.errors import InvalidConfigError
 
-READ, SNAPSHOT, WRITE = "read", "snapshot", "write"
+# How a plan runs: READ (no transaction needed), SNAPSHOT (several reads, one snapshot),
+# WRITE (a transaction), BATCH (a transaction whose statements need no rows back, so an
+# executor may send them all at once).
+READ, SNAPSHOT, WRITE, BATCH = "read", "snapshot", "write", "batch"
 
 
 def drive(plan: plans.Plan[Any], execute: Callable[[Stmt], plans.Rows]) -> Any:
@@ -88,7 +91,7 @@ class HistorySaver(BaseCheckpointSaver[str]):
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
         plan = plans.put(self._ctx, config, checkpoint, metadata, new_versions)
-        return self._run(plan, WRITE)
+        return self._run(plan, BATCH)
 
     def put_writes(
         self,
@@ -97,10 +100,10 @@ class HistorySaver(BaseCheckpointSaver[str]):
         task_id: str,
         task_path: str = "",
     ) -> None:
-        self._run(plans.put_writes(self._ctx, config, writes, task_id, task_path), WRITE)
+        self._run(plans.put_writes(self._ctx, config, writes, task_id, task_path), BATCH)
 
     def delete_thread(self, thread_id: str) -> None:
-        self._run(plans.delete_thread(self._ctx, thread_id), WRITE)
+        self._run(plans.delete_thread(self._ctx, thread_id), BATCH)
 
     def delete_for_runs(self, run_ids: Sequence[str]) -> None:
         self._run(plans.delete_for_runs(self._ctx, run_ids), WRITE)

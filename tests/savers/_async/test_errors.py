@@ -13,10 +13,12 @@ from saver.errors import (
     InvalidConfigError,
     SaverClosedError,
     StorageError,
+    TransientStorageError,
 )
 from tests.savers._async.spec_helpers import (
     checkpoint_id,
     config,
+    corrupt_json,
     execute,
     ids,
     make_checkpoint,
@@ -154,37 +156,91 @@ async def test_delete_for_runs_given_a_single_string_asks_for_a_list(open_saver:
 
 
 @pytest.mark.parametrize("where", ["missing-directory", "directory"])
-async def test_opening_an_unusable_path_raises_storage_error_naming_the_path(
-    open_saver: Any, tmp_path: Path, where: str
+async def test_opening_an_unusable_sqlite_path_raises_storage_error_naming_the_path(
+    open_sqlite_saver: Any, tmp_path: Path, where: str
 ) -> None:
     bad = (
         str(tmp_path / "no" / "such" / "dir" / "db.sqlite")
         if where != "directory"
         else str(tmp_path)
     )
-    cls = getattr(saver, open_saver.class_name)
+    cls = getattr(saver, open_sqlite_saver.class_name)
     with pytest.raises(StorageError, match="cannot open") as caught:
         async with cls.from_conn_string(bad) as cp:
             await cp.aget_tuple(config("t"))
     assert bad in str(caught.value)
 
 
-async def test_opening_an_empty_conn_string_raises_storage_error(open_saver: Any) -> None:
-    cls = getattr(saver, open_saver.class_name)
+async def test_opening_an_empty_sqlite_conn_string_raises_storage_error(
+    open_sqlite_saver: Any,
+) -> None:
+    cls = getattr(saver, open_sqlite_saver.class_name)
     with pytest.raises(StorageError, match="SQLite path"):
         async with cls.from_conn_string(""):
             pass
 
 
-async def test_opening_a_file_that_is_not_a_database_raises_storage_error(
-    open_saver: Any, tmp_path: Path
+async def test_opening_a_file_that_is_not_a_sqlite_database_raises_storage_error(
+    open_sqlite_saver: Any, tmp_path: Path
 ) -> None:
     junk = tmp_path / "junk.sqlite"
     junk.write_bytes(b"this is not a sqlite database, just text" * 100)
-    cls = getattr(saver, open_saver.class_name)
+    cls = getattr(saver, open_sqlite_saver.class_name)
     with pytest.raises(StorageError, match="not a (SQLite )?database"):
         async with cls.from_conn_string(str(junk)) as cp:
             await cp.aget_tuple(config("t"))
+
+
+PASSWORD = "s3cret-pw"
+# (conn string, a password-free part of it that the error must show)
+MALFORMED_POSTGRES = {
+    "unknown-query-parameter": (
+        f"postgresql://ann:{PASSWORD}@127.0.0.1:5432/db?bogus=1",
+        "@127.0.0.1:5432/db?bogus=1",
+    ),
+    "not-a-url": ("not a url", "not a url"),
+    "unclosed-ipv6-bracket": (f"postgresql://ann:{PASSWORD}@[::1/db", "@[::1/db"),
+    "port-not-a-number": (f"postgresql://ann:{PASSWORD}@127.0.0.1:port/db", "127.0.0.1:port/db"),
+    "unknown-conninfo-keyword": (f"host=127.0.0.1 password={PASSWORD} bogus=1", "bogus=1"),
+}
+# Nothing listens on port 1: the connection is refused at once.
+UNREACHABLE_POSTGRES = f"postgresql://ann:{PASSWORD}@127.0.0.1:1/db"
+
+
+@pytest.mark.parametrize("case", list(MALFORMED_POSTGRES))
+async def test_opening_a_malformed_postgres_url_raises_invalid_config_error_naming_it(
+    open_postgres_saver: Any, case: str
+) -> None:
+    url, shown = MALFORMED_POSTGRES[case]
+    cls = getattr(saver, open_postgres_saver.class_name)
+    with pytest.raises(InvalidConfigError) as caught:
+        async with cls.from_conn_string(url) as cp:
+            await cp.aget_tuple(config("t"))
+    assert shown in str(caught.value)
+
+
+async def test_opening_an_unreachable_postgres_server_raises_transient_storage_error_naming_it(
+    open_postgres_saver: Any,
+) -> None:
+    cls = getattr(saver, open_postgres_saver.class_name)
+    with pytest.raises(TransientStorageError) as caught:
+        async with cls.from_conn_string(UNREACHABLE_POSTGRES) as cp:
+            await cp.aget_tuple(config("t"))
+    assert "@127.0.0.1:1/db" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "case", [c for c, (url, _) in MALFORMED_POSTGRES.items() if PASSWORD in url] + ["unreachable"]
+)
+async def test_an_error_opening_postgres_never_shows_the_password(
+    open_postgres_saver: Any, case: str
+) -> None:
+    url = UNREACHABLE_POSTGRES if case == "unreachable" else MALFORMED_POSTGRES[case][0]
+    cls = getattr(saver, open_postgres_saver.class_name)
+    with pytest.raises(StorageError) as caught:
+        async with cls.from_conn_string(url) as cp:
+            await cp.aget_tuple(config("t"))
+    assert PASSWORD not in str(caught.value)
 
 
 # --- closed saver -------------------------------------------------------------------------
@@ -306,11 +362,7 @@ async def test_corrupt_metadata_raises_corrupt_row_error_naming_the_checkpoint(
 ) -> None:
     async with open_saver() as cp:
         await put_counter_chain(cp, "broken", 2)
-    execute(
-        open_saver,
-        "UPDATE history_checkpoints SET metadata = ? WHERE thread_id = ? AND checkpoint_id = ?",
-        ("{not json", "broken", checkpoint_id(2)),
-    )
+    corrupt_json(open_saver, "metadata", "broken", checkpoint_id(2))
     async with open_saver() as cp:
         with pytest.raises(CorruptRowError, match="metadata") as caught:
             await cp.aget_tuple(config("broken"))
@@ -354,12 +406,7 @@ async def test_a_corrupt_blob_versions_column_raises_corrupt_row_error_naming_th
 ) -> None:
     async with open_saver() as cp:
         await put_counter_chain(cp, "broken", 3)
-    execute(
-        open_saver,
-        "UPDATE history_checkpoints SET blob_versions = ? "
-        "WHERE thread_id = ? AND checkpoint_id = ?",
-        ("{not json", "broken", checkpoint_id(3)),
-    )
+    corrupt_json(open_saver, "blob_versions", "broken", checkpoint_id(3))
     async with open_saver() as cp:
         with pytest.raises(CorruptRowError) as caught:
             await cp.aget_tuple(config("broken"))
@@ -371,11 +418,7 @@ async def test_prune_of_a_thread_with_a_corrupt_row_fails_and_deletes_nothing(
 ) -> None:
     async with open_saver() as cp:
         await put_counter_chain(cp, "broken", 3, with_writes=True)
-    execute(
-        open_saver,
-        "UPDATE history_checkpoints SET metadata = ? WHERE thread_id = ? AND checkpoint_id = ?",
-        ("{not json", "broken", checkpoint_id(2)),
-    )
+    corrupt_json(open_saver, "metadata", "broken", checkpoint_id(2))
     before = thread_rows(open_saver, "broken")
     async with open_saver() as cp:
         with pytest.raises(CorruptRowError, match=checkpoint_id(2)):

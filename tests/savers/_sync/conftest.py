@@ -12,3 +12,15 @@ from tests.support import opener
 @pytest.fixture(params=["SqliteSaver", "PostgresSaver"])
 def open_saver(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     return opener(request.param, tmp_path, request)
+
+
+@pytest.fixture(params=["SqliteSaver"])
+def open_sqlite_saver(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """`open_saver` for what only SQLite has: file paths and sqlite:/// URLs."""
+    return opener(request.param, tmp_path, request)
+
+
+@pytest.fixture(params=["PostgresSaver"])
+def open_postgres_saver(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """`open_saver` for what only PostgreSQL has: server URLs, conninfo strings, jsonb."""
+    return opener(request.param, tmp_path, request)

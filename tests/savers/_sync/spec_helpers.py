@@ -3,15 +3,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import Checkpoint, empty_checkpoint
 
 from tests.support import raw_rows
 
 TABLES = ("history_checkpoints", "history_blobs", "history_writes")
+# Transaction and session control, which count_statements leaves out.
+CONTROL = ("PRAGMA", "BEGIN", "COMMIT", "ROLLBACK", "SET", "SAVEPOINT", "RELEASE")
 
 
 def checkpoint_id(n: int) -> str:
@@ -119,5 +123,56 @@ def execute(store: Any, sql: str, params: tuple[Any, ...] = ()) -> None:
     raw_rows(store, sql, params)
 
 
+def corrupt_json(store: Any, column: str, thread_id: str, cid: str) -> None:
+    """Make a JSON column (`metadata`, `blob_versions`) of one checkpoint row unreadable as
+    the object it must be, behind the saver's back: text that is not JSON on SQLite; on
+    PostgreSQL, whose jsonb holds only valid JSON, a JSON array where the object belongs."""
+    bad = "{not json" if store.schema is None else '["not", "an", "object"]'
+    execute(
+        store,
+        f"UPDATE history_checkpoints SET {column} = ? WHERE thread_id = ? AND checkpoint_id = ?",
+        (bad, thread_id, cid),
+    )
+
+
 def ids(tuples: list[Any]) -> list[str]:
     return [t.config["configurable"]["checkpoint_id"] for t in tuples]
+
+
+@contextmanager
+def count_statements(cp: Any) -> Iterator[list[str]]:
+    """The statements `cp` sends to its database inside the block, as the driver sees them,
+    transaction control left out: SQLite's trace callback, or, on PostgreSQL, a cursor class
+    that notes each execute (the saver takes a cursor from `cp.conn` per statement)."""
+    statements: list[str] = []
+
+    def note(sql: Any) -> None:
+        text = str(sql)
+        head = text.lstrip().split(None, 1)[0].upper() if text.strip() else ""
+        if head not in CONTROL:
+            statements.append(text)
+
+    conn = cp.conn
+    if not isinstance(conn, psycopg.Connection):
+        conn.set_trace_callback(note)
+        try:
+            yield statements
+        finally:
+            conn.set_trace_callback(None)
+        return
+
+    class CountingCursor(psycopg.Cursor):  # type: ignore[type-arg]
+        def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+            note(query)
+            return super().execute(query, params, **kwargs)
+
+        def executemany(self, query: Any, params_seq: Any, **kwargs: Any) -> Any:
+            note(query)
+            return super().executemany(query, params_seq, **kwargs)
+
+    previous = conn.cursor_factory
+    conn.cursor_factory = CountingCursor
+    try:
+        yield statements
+    finally:
+        conn.cursor_factory = previous

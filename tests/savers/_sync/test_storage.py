@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from langgraph.graph import END, START, StateGraph
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from typing_extensions import TypedDict
 
 import saver
@@ -179,11 +180,26 @@ def test_primary_keys_separate_namespace_and_checkpoint_ns(open_saver: Any) -> N
         assert columns[:3] == ["thread_id", "namespace", "checkpoint_ns"], (table, columns)
 
 
-def test_a_sqlite_url_opens_the_same_file_as_the_plain_path(open_saver: Any) -> None:
-    with open_saver() as cp:
+def test_a_sqlite_url_opens_the_same_file_as_the_plain_path(
+    open_sqlite_saver: Any,
+) -> None:
+    with open_sqlite_saver() as cp:
         put_counter_chain(cp, "t", 2)
-    with getattr(saver, open_saver.class_name).from_conn_string(
-        "sqlite:///" + open_saver
+    with getattr(saver, open_sqlite_saver.class_name).from_conn_string(
+        "sqlite:///" + open_sqlite_saver.path
+    ) as cp:
+        assert ids([t for t in cp.list(config("t"))]) == [checkpoint_id(2), checkpoint_id(1)]
+
+
+def test_a_postgres_url_and_its_conninfo_spelling_open_the_same_database(
+    open_postgres_saver: Any,
+) -> None:
+    """The key=value spelling (host=... dbname=...) of the URL reaches the same tables."""
+    with open_postgres_saver() as cp:
+        put_counter_chain(cp, "t", 2)
+    with getattr(saver, open_postgres_saver.class_name).from_conn_string(
+        make_conninfo(**conninfo_to_dict(open_postgres_saver.path)),
+        schema=open_postgres_saver.schema,
     ) as cp:
         assert ids([t for t in cp.list(config("t"))]) == [checkpoint_id(2), checkpoint_id(1)]
 
