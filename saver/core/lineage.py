@@ -18,19 +18,26 @@ class Node:
     parent_id: str | None
     blob_versions: Mapping[str, str]
     delta_channels: frozenset[str]
+    created_at: float = 0.0
+    root_parent: str | None = None  # a subgraph checkpoint's root-graph checkpoint
 
 
 def node_from_row(row: Sequence[Any]) -> Node:
-    """Row of SELECT_THREAD_GRAPH: checkpoint_ns, checkpoint_id, parent, blob_versions, metadata."""
+    """Row of SELECT_THREAD_GRAPH: checkpoint_ns, checkpoint_id, parent, blob_versions,
+    metadata, created_at."""
     where = f"checkpoint {row[1]!r}"
     meta = codec.load_json(row[4], where)
-    counters = meta.get("counters_since_delta_snapshot") if isinstance(meta, dict) else None
+    counters = meta.get("counters_since_delta_snapshot")
+    parents = meta.get("parents")
+    root = parents.get("") if isinstance(parents, dict) and row[0] else None
     return Node(
         row[0],
         row[1],
         row[2],
         codec.load_json(row[3], where, "blob_versions"),
         frozenset(counters) if isinstance(counters, dict) else frozenset(),
+        float(row[5]) if len(row) > 5 else 0.0,
+        root if isinstance(root, str) else None,
     )
 
 

@@ -88,6 +88,8 @@ def put(
 
 
 def _put(d: Dialect, blob_rows: list[rows.BlobRow], row: rows.CheckpointRow, t: Target) -> Plan:
+    if d.LOCK_THREAD:
+        yield Stmt(d.LOCK_THREAD, (t.thread_id, t.namespace), fetch=False)
     if blob_rows:
         yield Stmt(d.INSERT_BLOB, blob_rows, many=True)
     yield Stmt(d.UPSERT_CHECKPOINT, row, fetch=False)
@@ -173,6 +175,8 @@ def _delete_for_runs(d: Dialect, namespace: str, runs: list[str]) -> Plan:
 
 def _drop_checkpoints(d: Dialect, namespace: str, tid: str, pairs: list[tuple[str, str]]) -> Plan:
     """Delete checkpoints with their writes, then blobs no remaining checkpoint refers to."""
+    if d.LOCK_THREAD:
+        yield Stmt(d.LOCK_THREAD, (tid, namespace))
     yield Stmt(d.DELETE_WRITES_OF, (tid, namespace, d.keys(pairs)), fetch=False)
     yield Stmt(d.DELETE_CHECKPOINTS, (tid, namespace, d.keys(pairs)), fetch=False)
     graph = yield Stmt(d.SELECT_THREAD_GRAPH, (tid, namespace))

@@ -54,6 +54,7 @@ class Dialect:
     PIN_JOIN = "JOIN"  # a join whose left side must stay the outer loop
     EMPTY_OBJECT = "'{}'"
     MIGRATIONS: list[tuple[int, list[str]]]
+    LOCK_THREAD: str | None = None  # held by a transaction that writes or collects a thread
     PREPARE_SCHEMA: tuple[str, ...]
     LOCK_MIGRATIONS: str | None
 
@@ -83,6 +84,9 @@ class Dialect:
     def json_text(self, expr: str) -> str:
         """A JSON column as text, where a union mixes it with text columns."""
         return expr
+
+    def byte_length(self, expr: str) -> str:
+        return f"LENGTH({expr})"
 
     def readable_json(self, expr: str) -> str:
         """The column, or an empty object when it is not one: a corrupt row must reach the
@@ -148,9 +152,27 @@ class Dialect:
         )
         self.SELECT_THREAD_GRAPH = s(
             "SELECT checkpoint_ns, checkpoint_id, parent_checkpoint_id, "
-            f"{self.json_text('blob_versions')}, {self.json_text('metadata')} FROM {c} {scope}"
+            f"{self.json_text('blob_versions')}, {self.json_text('metadata')}, created_at "
+            f"FROM {c} {scope}"
         )
         self.SELECT_THREAD_BLOB_KEYS = s(f"SELECT checkpoint_ns, channel, version FROM {b} {scope}")
+        self.SELECT_THREAD_BLOB_SIZES = s(
+            f"SELECT checkpoint_ns, channel, version, {self.byte_length('data')} FROM {b} {scope}"
+        )
+        self.SELECT_THREAD_WRITE_STATS = s(
+            "SELECT checkpoint_ns, checkpoint_id, COUNT(*), "
+            "SUM(CASE WHEN channel = '__interrupt__' THEN 1 ELSE 0 END) "
+            f"FROM {w} {scope} GROUP BY checkpoint_ns, checkpoint_id"
+        )
+        # Per thread: checkpoints, oldest, newest, and the most in one checkpoint_ns.
+        stats = (
+            "SELECT thread_id, SUM(n), MIN(oldest), MAX(newest), MAX(n) FROM ("
+            "SELECT thread_id, checkpoint_ns, COUNT(*) AS n, MIN(created_at) AS oldest, "
+            f"MAX(created_at) AS newest FROM {c} WHERE namespace = ? AND thread_id {{}} "
+            "GROUP BY thread_id, checkpoint_ns) AS per_ns GROUP BY thread_id"
+        )
+        self.SELECT_THREAD_STATS = s(stats.format("= ?"))
+        self.SELECT_THREADS_STATS = s(stats.format("> ?") + " ORDER BY thread_id LIMIT ?")
         pairs = f"(checkpoint_ns, checkpoint_id) IN ({self.unpack(2)})"
         self.DELETE_CHECKPOINTS = s(f"DELETE FROM {c} {scope} AND {pairs}")
         self.DELETE_WRITES_OF = s(f"DELETE FROM {w} {scope} AND {pairs}")

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -18,8 +22,16 @@ from langgraph.checkpoint.base import (
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from saver.core import plans
+from saver.core.config import thread_id_of
 from saver.dialects.base import Dialect, Stmt
 from saver.errors import InvalidConfigError
+from saver.retention import sweep
+from saver.retention.policy import Cutoffs, RetentionPolicy
+from saver.retention.sweep import CleanupReport
+from saver.retention.sweeper import AsyncSweeper
+
+PAGE_SIZE = 1000  # threads per candidate page
+TRIM_EVERY = 8  # puts to one thread between trims when retention is on
 
 # How a plan runs: READ (no transaction needed), SNAPSHOT (several reads, one snapshot),
 # WRITE (a transaction), BATCH (a transaction whose statements need no rows back, so an
@@ -42,12 +54,23 @@ class AsyncHistorySaver(BaseCheckpointSaver[str]):
 
     dialect: Dialect
 
-    def __init__(self, *, serde: SerializerProtocol | None = None, namespace: str = "") -> None:
+    def __init__(
+        self,
+        *,
+        serde: SerializerProtocol | None = None,
+        namespace: str = "",
+        retention: RetentionPolicy | None = None,
+    ) -> None:
         super().__init__(serde=serde)
         if not isinstance(namespace, str):
             raise InvalidConfigError(f"namespace must be a str, got {namespace!r}")
+        if retention is not None and not isinstance(retention, RetentionPolicy):
+            raise InvalidConfigError(f"retention must be a RetentionPolicy, got {retention!r}")
         self.namespace = namespace
+        self.retention = retention
         self._ready = False
+        self._puts_since_trim: dict[str, int] = {}
+        self.sweeper: AsyncSweeper | None = None
 
     @property
     def _ctx(self) -> plans.Context:
@@ -90,7 +113,10 @@ class AsyncHistorySaver(BaseCheckpointSaver[str]):
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
         plan = plans.put(self._ctx, config, checkpoint, metadata, new_versions)
-        return await self._run(plan, BATCH)
+        saved = await self._run(plan, BATCH)
+        if self.retention is not None:
+            await self._trim_on_write(saved["configurable"]["thread_id"])
+        return saved
 
     async def aput_writes(
         self,
@@ -119,6 +145,105 @@ class AsyncHistorySaver(BaseCheckpointSaver[str]):
         self, *, config: RunnableConfig, channels: Sequence[str]
     ) -> Mapping[str, DeltaChannelHistory]:
         return await self._run(plans.delta_channel_history(self._ctx, config, channels), SNAPSHOT)
+
+    async def acleanup(
+        self,
+        policy: RetentionPolicy,
+        *,
+        dry_run: bool = False,
+        batch_size: int = 1000,
+        thread_id: str | None = None,
+        progress: Callable[[CleanupReport], None] | None = None,
+    ) -> CleanupReport:
+        """Apply `policy` to every thread (or one), in transactions of about `batch_size`
+        checkpoints, so a graph writing meanwhile waits one batch at most."""
+        if not isinstance(policy, RetentionPolicy):
+            raise InvalidConfigError(f"cleanup needs a RetentionPolicy, got {policy!r}")
+        return await self._sweep(
+            policy.cutoffs(time.time()), dry_run, batch_size, thread_id, progress
+        )
+
+    async def adelete_checkpoints(
+        self, *, before: datetime, thread_id: str | None = None
+    ) -> CleanupReport:
+        """Delete checkpoints created before `before`, never a thread's latest one."""
+        if not isinstance(before, datetime):
+            raise InvalidConfigError(f"before must be a datetime, got {before!r}")
+        stamp = before.timestamp() if before.tzinfo else before.astimezone().timestamp()
+        return await self._sweep(Cutoffs(None, stamp), False, 1000, thread_id, None)
+
+    async def _sweep(
+        self,
+        cutoffs: Cutoffs,
+        dry_run: bool,
+        batch_size: int,
+        thread_id: str | None,
+        progress: Callable[[CleanupReport], None] | None,
+    ) -> CleanupReport:
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise InvalidConfigError(f"batch_size must be a positive int, got {batch_size!r}")
+        tid = None if thread_id is None else thread_id_of(thread_id, "cleanup")
+        started = time.monotonic()
+        report = CleanupReport(dry_run=dry_run)
+        after: str | None = ""
+        while after is not None:
+            page, after = await self._run(
+                sweep.candidates(self._ctx, cutoffs, after, PAGE_SIZE, tid), READ
+            )
+            for batch in sweep.batches(page, batch_size):
+                done = await self._run(sweep.sweep(self._ctx, cutoffs, batch, dry_run), WRITE)
+                report.add(done)
+                if progress is not None:
+                    progress(report)
+        report.seconds = time.monotonic() - started
+        return report
+
+    def start_sweeper(
+        self,
+        every: float = 300.0,
+        policy: RetentionPolicy | None = None,
+        *,
+        batch_size: int = 1000,
+    ) -> None:
+        """Run `cleanup(policy)` every `every` seconds in the background until stopped."""
+        chosen = policy or self.retention
+        if chosen is None:
+            raise InvalidConfigError("start_sweeper needs a policy, or a saver with retention=")
+        if not isinstance(every, (int, float)) or every <= 0:
+            raise InvalidConfigError(f"every must be a positive number of seconds, got {every!r}")
+        if self.sweeper is not None:
+            raise InvalidConfigError("a sweeper is already running on this saver")
+        self.sweeper = AsyncSweeper(self, chosen, float(every), batch_size)
+        self.sweeper.start()
+
+    async def astop_sweeper(self) -> None:
+        if self.sweeper is not None:
+            await self.sweeper.stop()
+            self.sweeper = None
+
+    @asynccontextmanager
+    async def sweeping(self, every: float | None) -> AsyncIterator[None]:
+        """A background sweep for the duration of a `with` block (none if `every` is None)."""
+        if every is None:
+            yield
+            return
+        self.start_sweeper(every)
+        try:
+            yield
+        finally:
+            await self.astop_sweeper()
+
+    async def _trim_on_write(self, thread_id: str) -> None:
+        """Apply the per-thread part of `retention` every few puts to a thread, so a put
+        pays for trimming rarely and a thread stays near its limit."""
+        count = self._puts_since_trim.get(thread_id, 0) + 1
+        self._puts_since_trim[thread_id] = count
+        if count < TRIM_EVERY:
+            return
+        self._puts_since_trim.pop(thread_id)
+        assert self.retention is not None
+        cutoffs = replace(self.retention.cutoffs(time.time()), idle_before=None)
+        await self._run(sweep.sweep(self._ctx, cutoffs, [thread_id], False), WRITE)
 
     def get_next_version(self, current: str | int | None, channel: None = None) -> str:
         """The same version strings as LangGraph's SQL savers, so their data stays comparable."""

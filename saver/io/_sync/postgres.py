@@ -22,6 +22,7 @@ from saver.errors import SaverClosedError, TransientStorageError
 from saver.io._sync.saver import BATCH, READ, SNAPSHOT, HistorySaver, drive
 from saver.io.bridge import ThreadBridge
 from saver.io.errors import POSTGRES_ERRORS, from_postgres, open_error
+from saver.retention.policy import RetentionPolicy
 
 
 class PostgresExecutor:
@@ -109,8 +110,9 @@ class PostgresSaver(ThreadBridge, HistorySaver):
         *,
         namespace: str = "",
         schema: str | None = None,
+        retention: RetentionPolicy | None = None,
     ) -> None:
-        super().__init__(serde=serde, namespace=namespace)
+        super().__init__(serde=serde, namespace=namespace, retention=retention)
         self.dialect = PostgresDialect(schema)
         self._executor = PostgresExecutor(conn)
 
@@ -125,8 +127,13 @@ class PostgresSaver(ThreadBridge, HistorySaver):
         namespace: str = "",
         schema: str | None = None,
         pool_size: int | None = None,
+        retention: RetentionPolicy | None = None,
+        sweep_every: float | None = None,
     ) -> Iterator[PostgresSaver]:
-        """Open `conn_string`; with `pool_size`, a pool of that many connections."""
+        """Open `conn_string`; with `pool_size`, a pool of that many connections.
+
+        With `retention` the policy's per-thread part is applied as threads are written;
+        with `sweep_every` (seconds) too, a background sweep applies all of it."""
         settings: dict[str, Any] = {"autocommit": True, "prepare_threshold": 0}
         try:
             if pool_size:
@@ -150,10 +157,11 @@ class PostgresSaver(ThreadBridge, HistorySaver):
             raise open_error(conn_string, exc) from None  # the driver's text may hold a password
         executor = None
         try:
-            saver = cls(conn, serde=serde, namespace=namespace, schema=schema)
+            saver = cls(conn, serde=serde, namespace=namespace, schema=schema, retention=retention)
             executor = saver._executor
             executor.reopen = reopen
-            yield saver
+            with saver.sweeping(sweep_every):
+                yield saver
         finally:
             if executor is not None:
                 executor.closed = True

@@ -20,6 +20,7 @@ from saver.errors import SaverClosedError, StorageError, TransientStorageError
 from saver.io._sync.saver import READ, HistorySaver, drive
 from saver.io.bridge import ThreadBridge
 from saver.io.errors import SQLITE_ERRORS, from_sqlite
+from saver.retention.policy import RetentionPolicy
 
 BEGIN = {"snapshot": "BEGIN", "write": "BEGIN IMMEDIATE", "batch": "BEGIN IMMEDIATE"}
 # WAL lets readers run beside a writer; the busy timeout makes writers queue, not fail;
@@ -101,8 +102,9 @@ class SqliteSaver(ThreadBridge, HistorySaver):
         *,
         serde: SerializerProtocol | None = None,
         namespace: str = "",
+        retention: RetentionPolicy | None = None,
     ) -> None:
-        super().__init__(serde=serde, namespace=namespace)
+        super().__init__(serde=serde, namespace=namespace, retention=retention)
         self.conn = conn
         self._executor = SqliteExecutor(conn)
 
@@ -114,8 +116,13 @@ class SqliteSaver(ThreadBridge, HistorySaver):
         *,
         serde: SerializerProtocol | None = None,
         namespace: str = "",
+        retention: RetentionPolicy | None = None,
+        sweep_every: float | None = None,
     ) -> Iterator[SqliteSaver]:
-        """Open `conn_string` (a path, `:memory:` or `sqlite:///path`) and close it on exit."""
+        """Open `conn_string` (a path, `:memory:` or `sqlite:///path`) and close it on exit.
+
+        With `retention` the policy's per-thread part is applied as threads are written;
+        with `sweep_every` (seconds) too, a background sweep applies all of it."""
         path = conn_string.removeprefix("sqlite:///") if isinstance(conn_string, str) else None
         if not path:
             raise StorageError(f"expected a SQLite path or sqlite:/// URL, got {conn_string!r}")
@@ -127,9 +134,10 @@ class SqliteSaver(ThreadBridge, HistorySaver):
             raise StorageError(f"cannot open SQLite database {path!r}: {exc}") from exc
         executor = None
         try:
-            saver = cls(conn, serde=serde, namespace=namespace)
+            saver = cls(conn, serde=serde, namespace=namespace, retention=retention)
             executor = saver._executor
-            yield saver
+            with saver.sweeping(sweep_every):
+                yield saver
         finally:
             if executor is not None:
                 executor.closed = True

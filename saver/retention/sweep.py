@@ -1,0 +1,146 @@
+"""The cleanup job as plans: find the threads a policy touches, then delete in short
+batched transactions, each thread re-read inside the transaction that deletes from it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from saver.core import lineage
+from saver.core.plans import Context, Plan
+from saver.dialects.base import Stmt
+from saver.retention.policy import Cutoffs, judge
+
+
+@dataclass
+class CleanupReport:
+    """What a cleanup deleted (or, with dry_run, would delete)."""
+
+    dry_run: bool = False
+    threads_examined: int = 0
+    threads_deleted: int = 0
+    checkpoints_deleted: int = 0
+    writes_deleted: int = 0
+    blobs_deleted: int = 0
+    bytes_freed: int = 0
+    batches: int = 0
+    seconds: float = 0.0
+    thread_ids: list[str] = field(default_factory=list, repr=False)
+
+    def add(self, other: CleanupReport) -> None:
+        for name in (
+            "threads_examined",
+            "threads_deleted",
+            "checkpoints_deleted",
+            "writes_deleted",
+            "blobs_deleted",
+            "bytes_freed",
+            "batches",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out.pop("thread_ids")
+        return out
+
+    def __str__(self) -> str:
+        verb = "would delete" if self.dry_run else "deleted"
+        return (
+            f"cleanup {verb} {self.threads_deleted} threads, {self.checkpoints_deleted} "
+            f"checkpoints, {self.writes_deleted} writes, {self.blobs_deleted} blobs "
+            f"({self.bytes_freed} bytes) of {self.threads_examined} threads examined, "
+            f"in {self.batches} batches, {self.seconds:.2f}s"
+        )
+
+
+@dataclass(frozen=True)
+class Candidate:
+    thread_id: str
+    checkpoints: int
+
+
+def candidates(
+    ctx: Context, c: Cutoffs, after: str | None, page_size: int, thread_id: str | None = None
+) -> Plan[tuple[list[Candidate], str | None]]:
+    """One keyset page of threads: those the policy may touch, and where the next page starts
+    (None at the end)."""
+    d = ctx.dialect
+    if thread_id is not None:
+        found = yield Stmt(d.SELECT_THREAD_STATS, (ctx.namespace, thread_id))
+    else:
+        found = yield Stmt(d.SELECT_THREADS_STATS, (ctx.namespace, after or "", page_size))
+    picked = [
+        Candidate(tid, int(count))
+        for tid, count, oldest, newest, widest in found
+        if (c.keep_last is not None and int(widest) > c.keep_last)
+        or (c.older_than is not None and float(oldest) < c.older_than)
+        or (c.idle_before is not None and float(newest) < c.idle_before)
+    ]
+    more = thread_id is None and len(found) == page_size
+    return picked, (found[-1][0] if more else None)
+
+
+def sweep(
+    ctx: Context, c: Cutoffs, thread_ids: Sequence[str], dry_run: bool
+) -> Plan[CleanupReport]:
+    """Apply the policy to these threads, in one transaction."""
+    d, namespace = ctx.dialect, ctx.namespace
+    report = CleanupReport(dry_run=dry_run, batches=1)
+    for tid in thread_ids:
+        scope = (tid, namespace)
+        if d.LOCK_THREAD:  # a put on this thread waits, so no blob it needs is collected
+            yield Stmt(d.LOCK_THREAD, scope)
+        graph = yield Stmt(d.SELECT_THREAD_GRAPH, scope)
+        blobs = yield Stmt(d.SELECT_THREAD_BLOB_SIZES, scope)
+        write_stats = yield Stmt(d.SELECT_THREAD_WRITE_STATS, scope)
+        nodes = [lineage.node_from_row(r) for r in graph]
+        interrupted = {(ns, cid) for ns, cid, _, interrupts in write_stats if interrupts}
+        verdict = judge(c, nodes, [(ns, ch, v) for ns, ch, v, _ in blobs], interrupted)
+        report.threads_examined += 1
+        if not verdict.drop:
+            continue
+        dropped = {(n.checkpoint_ns, n.checkpoint_id) for n in verdict.drop}
+        report.checkpoints_deleted += len(dropped)
+        report.writes_deleted += sum(
+            int(count) for ns, cid, count, _ in write_stats if (ns, cid) in dropped
+        )
+        if verdict.drop_thread:
+            garbage = [(ns, ch, v) for ns, ch, v, _ in blobs]
+        else:
+            garbage = lineage.garbage_blobs(verdict.kept, [(ns, ch, v) for ns, ch, v, _ in blobs])
+        sizes = {(ns, ch, v): int(size or 0) for ns, ch, v, size in blobs}
+        report.blobs_deleted += len(garbage)
+        report.bytes_freed += sum(sizes[k] for k in garbage)
+        if verdict.drop_thread:
+            report.threads_deleted += 1
+            report.thread_ids.append(tid)
+        if dry_run:
+            continue
+        if verdict.drop_thread:
+            for sql in d.DELETE_THREAD:
+                yield Stmt(sql, scope, fetch=False)
+            continue
+        pairs = sorted(dropped)
+        yield Stmt(d.DELETE_WRITES_OF, (*scope, d.keys(pairs)), fetch=False)
+        yield Stmt(d.DELETE_CHECKPOINTS, (*scope, d.keys(pairs)), fetch=False)
+        if garbage:
+            yield Stmt(d.DELETE_BLOBS, (*scope, d.keys(garbage)), fetch=False)
+    return report
+
+
+def batches(page: list[Candidate], batch_size: int) -> list[list[str]]:
+    """Group threads so each transaction touches about `batch_size` checkpoints."""
+    out: list[list[str]] = []
+    current: list[str] = []
+    size = 0
+    for cand in page:
+        if current and size + cand.checkpoints > batch_size:
+            out.append(current)
+            current, size = [], 0
+        current.append(cand.thread_id)
+        size += cand.checkpoints
+    if current:
+        out.append(current)
+    return out
