@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,22 +22,42 @@ class Node:
     root_parent: str | None = None  # a subgraph checkpoint's root-graph checkpoint
 
 
+class LazyObject(Mapping[str, str]):
+    """A JSON object column parsed on first use: a sweep reads many rows and needs few."""
+
+    def __init__(self, text: str, where: str, column: str) -> None:
+        self._text, self._where, self._column = text, where, column
+        self._value: dict[str, str] | None = None
+
+    def _parsed(self) -> dict[str, str]:
+        if self._value is None:
+            self._value = codec.load_json(self._text, self._where, self._column)
+        return self._value
+
+    def __getitem__(self, key: str) -> str:
+        return self._parsed()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._parsed())
+
+    def __len__(self) -> int:
+        return len(self._parsed())
+
+
 def node_from_row(row: Sequence[Any]) -> Node:
     """Row of SELECT_THREAD_GRAPH: checkpoint_ns, checkpoint_id, parent, blob_versions,
-    metadata, created_at."""
-    where = f"checkpoint {row[1]!r}"
-    meta = codec.load_json(row[4], where)
-    counters = meta.get("counters_since_delta_snapshot")
-    parents = meta.get("parents")
-    root = parents.get("") if isinstance(parents, dict) and row[0] else None
+    created_at, the root checkpoint a subgraph call started from, DeltaChannel counters."""
+    ns, cid, parent, versions, created_at, root, counters = row
+    where = f"checkpoint {cid!r}"
+    delta = codec.load_json(counters, where, "metadata") if counters else {}
     return Node(
-        row[0],
-        row[1],
-        row[2],
-        codec.load_json(row[3], where, "blob_versions"),
-        frozenset(counters) if isinstance(counters, dict) else frozenset(),
-        float(row[5]) if len(row) > 5 else 0.0,
-        root if isinstance(root, str) else None,
+        ns,
+        cid,
+        parent,
+        LazyObject(versions, where, "blob_versions"),
+        frozenset(delta),
+        float(created_at),
+        root if ns and isinstance(root, str) else None,
     )
 
 

@@ -55,6 +55,7 @@ class Dialect:
     EMPTY_OBJECT = "'{}'"
     MIGRATIONS: list[tuple[int, list[str]]]
     LOCK_THREAD: str | None = None  # held by a transaction that writes or collects a thread
+    LOCK_THREADS: str | None = None  # the same for a batch of threads, in a fixed order
     PREPARE_SCHEMA: tuple[str, ...]
     LOCK_MIGRATIONS: str | None
 
@@ -85,6 +86,10 @@ class Dialect:
         """A JSON column as text, where a union mixes it with text columns."""
         return expr
 
+    def json_get(self, column: str, path: tuple[str, ...]) -> str:
+        """The value at `path` in a JSON column, as text (objects as JSON text), or NULL."""
+        raise NotImplementedError
+
     def byte_length(self, expr: str) -> str:
         return f"LENGTH({expr})"
 
@@ -100,9 +105,9 @@ class Dialect:
         """A list parameter, as `unpack(1)` reads it."""
         return json.dumps(list(values))
 
-    def keys(self, rows: Sequence[tuple[str, ...]]) -> Any:
+    def keys(self, rows: Sequence[tuple[Any, ...]]) -> Any:
         """A list of key tuples, as `unpack(width)` reads it."""
-        return json.dumps([list(r) for r in rows])
+        return json.dumps(rows)  # tuples serialise as arrays
 
     # --- statements ----------------------------------------------------------------------
 
@@ -152,17 +157,38 @@ class Dialect:
         )
         self.SELECT_THREAD_GRAPH = s(
             "SELECT checkpoint_ns, checkpoint_id, parent_checkpoint_id, "
-            f"{self.json_text('blob_versions')}, {self.json_text('metadata')}, created_at "
-            f"FROM {c} {scope}"
+            f"{self.json_text('blob_versions')}, created_at, "
+            f"{self.json_get('metadata', ('parents', ''))}, "
+            f"{self.json_get('metadata', ('counters_since_delta_snapshot',))} FROM {c} {scope}"
         )
         self.SELECT_THREAD_BLOB_KEYS = s(f"SELECT checkpoint_ns, channel, version FROM {b} {scope}")
-        self.SELECT_THREAD_BLOB_SIZES = s(
-            f"SELECT checkpoint_ns, channel, version, {self.byte_length('data')} FROM {b} {scope}"
+        # The cleanup job reads and deletes a batch of threads with one statement each.
+        of_threads = f"WHERE namespace = ? AND thread_id IN ({self.unpack(1)})"
+        self.SELECT_GRAPHS_OF = s(
+            "SELECT thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, "
+            f"{self.json_text('blob_versions')}, created_at, "
+            f"{self.json_get('metadata', ('parents', ''))}, "
+            f"{self.json_get('metadata', ('counters_since_delta_snapshot',))} "
+            f"FROM {c} {of_threads}"
         )
-        self.SELECT_THREAD_WRITE_STATS = s(
-            "SELECT checkpoint_ns, checkpoint_id, COUNT(*), "
+        self.SELECT_BLOB_SIZES_OF = s(
+            f"SELECT thread_id, checkpoint_ns, channel, version, {self.byte_length('data')} "
+            f"FROM {b} {of_threads}"
+        )
+        self.SELECT_WRITE_STATS_OF = s(
+            "SELECT thread_id, checkpoint_ns, checkpoint_id, COUNT(*), "
             "SUM(CASE WHEN channel = '__interrupt__' THEN 1 ELSE 0 END) "
-            f"FROM {w} {scope} GROUP BY checkpoint_ns, checkpoint_id"
+            f"FROM {w} {of_threads} GROUP BY thread_id, checkpoint_ns, checkpoint_id"
+        )
+        self.DELETE_THREADS = tuple(s(f"DELETE FROM {t} {of_threads}") for t in (w, b, c))
+        by_checkpoint = (
+            f"WHERE (thread_id, namespace, checkpoint_ns, checkpoint_id) IN ({self.unpack(4)})"
+        )
+        self.DELETE_WRITES_BY = s(f"DELETE FROM {w} {by_checkpoint}")
+        self.DELETE_CHECKPOINTS_BY = s(f"DELETE FROM {c} {by_checkpoint}")
+        self.DELETE_BLOBS_BY = s(
+            f"DELETE FROM {b} WHERE (thread_id, namespace, checkpoint_ns, channel, version) "
+            f"IN ({self.unpack(5)})"
         )
         # Per thread: checkpoints, oldest, newest, and the most in one checkpoint_ns.
         stats = (

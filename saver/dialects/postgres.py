@@ -47,6 +47,14 @@ class PostgresDialect(Dialect):
     # Puts and collectors of one thread take turns, so a blob a new checkpoint still uses is
     # never collected (SQLite gets the same from BEGIN IMMEDIATE).
     LOCK_THREAD = "SELECT pg_advisory_xact_lock(hashtext(%s), hashtext(%s))"
+    LOCK_THREADS = (
+        "SELECT pg_advisory_xact_lock(hashtext(t), hashtext(%s)) FROM "
+        "(SELECT jsonb_array_elements_text(%s::jsonb) AS t ORDER BY 1) AS threads"
+    )
+
+    def json_get(self, column: str, path: tuple[str, ...]) -> str:
+        keys = ",".join(f'"{k}"' for k in path)
+        return f"{column} #>> '{{{keys}}}'"
 
     def byte_length(self, expr: str) -> str:
         return f"octet_length({expr})"

@@ -28,6 +28,9 @@ class SqliteDialect(Dialect):
         columns = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(width))
         return f"SELECT {columns} FROM json_each(?)"
 
+    def json_get(self, column: str, path: tuple[str, ...]) -> str:
+        return f"json_extract({column}, '{_path(path)}')"
+
     def is_object(self, expr: str) -> str:
         return f"(CASE WHEN json_valid({expr}) THEN json_type({expr}) = 'object' ELSE 0 END)"
 

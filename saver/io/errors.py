@@ -30,16 +30,19 @@ def from_sqlite(exc: BaseException) -> StorageError:
     return StorageError(f"SQLite error: {text}")
 
 
-def from_postgres(exc: BaseException) -> StorageError:
+def from_postgres(exc: BaseException, can_reconnect: bool = True) -> StorageError:
     text = str(exc).strip() or type(exc).__name__
     if isinstance(exc, psycopg_pool.PoolClosed) or (
         isinstance(exc, psycopg.InterfaceError) and "closed" in text
     ):
         return SaverClosedError(f"the PostgreSQL connection or pool is closed: {text}")
     if isinstance(exc, (psycopg.OperationalError, psycopg_pool.PoolTimeout)):
-        return TransientStorageError(
-            f"PostgreSQL connection lost or unavailable ({text}); the next call reconnects"
+        then = (
+            "the next call reconnects"
+            if can_reconnect
+            else "this saver cannot reopen a connection it was given; pass a new one"
         )
+        return TransientStorageError(f"PostgreSQL connection lost or unavailable ({text}); {then}")
     if isinstance(exc, psycopg.errors.UndefinedTable):
         return StorageError(f"saver tables are missing; call setup() first: {text}")
     return StorageError(f"PostgreSQL error: {text}")

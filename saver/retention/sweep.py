@@ -3,6 +3,7 @@ batched transactions, each thread re-read inside the transaction that deletes fr
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -85,48 +86,61 @@ def candidates(
 def sweep(
     ctx: Context, c: Cutoffs, thread_ids: Sequence[str], dry_run: bool
 ) -> Plan[CleanupReport]:
-    """Apply the policy to these threads, in one transaction."""
+    """Apply the policy to a batch of threads in one transaction: three reads and at most
+    three deletes for the whole batch, whatever its size."""
     d, namespace = ctx.dialect, ctx.namespace
+    tids = d.array(sorted(thread_ids))
+    if d.LOCK_THREADS:  # puts on these threads wait, so no blob they need is collected
+        yield Stmt(d.LOCK_THREADS, (namespace, tids))
+    graph = yield Stmt(d.SELECT_GRAPHS_OF, (namespace, tids))
+    blobs = yield Stmt(d.SELECT_BLOB_SIZES_OF, (namespace, tids))
+    write_stats = yield Stmt(d.SELECT_WRITE_STATS_OF, (namespace, tids))
+    nodes: dict[str, list[lineage.Node]] = defaultdict(list)
+    for row in graph:
+        nodes[row[0]].append(lineage.node_from_row(row[1:]))
+    blobs_of: dict[str, list[tuple[str, str, str, int]]] = defaultdict(list)
+    for tid, ns, ch, version, size in blobs:
+        blobs_of[tid].append((ns, ch, version, int(size or 0)))
+    writes_of: dict[tuple[str, str, str], int] = {}
+    interrupted_of: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for tid, ns, cid, count, interrupts in write_stats:
+        writes_of[(tid, ns, cid)] = int(count)
+        if interrupts:
+            interrupted_of[tid].add((ns, cid))
     report = CleanupReport(dry_run=dry_run, batches=1)
-    for tid in thread_ids:
-        scope = (tid, namespace)
-        if d.LOCK_THREAD:  # a put on this thread waits, so no blob it needs is collected
-            yield Stmt(d.LOCK_THREAD, scope)
-        graph = yield Stmt(d.SELECT_THREAD_GRAPH, scope)
-        blobs = yield Stmt(d.SELECT_THREAD_BLOB_SIZES, scope)
-        write_stats = yield Stmt(d.SELECT_THREAD_WRITE_STATS, scope)
-        nodes = [lineage.node_from_row(r) for r in graph]
-        interrupted = {(ns, cid) for ns, cid, _, interrupts in write_stats if interrupts}
-        verdict = judge(c, nodes, [(ns, ch, v) for ns, ch, v, _ in blobs], interrupted)
+    whole: list[str] = []
+    checkpoints: list[tuple[str, ...]] = []
+    garbage: list[tuple[str, ...]] = []
+    for tid in sorted(nodes):
+        keys = [(ns, ch, v) for ns, ch, v, _ in blobs_of[tid]]
+        verdict = judge(c, nodes[tid], keys, interrupted_of[tid])
         report.threads_examined += 1
         if not verdict.drop:
             continue
-        dropped = {(n.checkpoint_ns, n.checkpoint_id) for n in verdict.drop}
+        dropped = [(n.checkpoint_ns, n.checkpoint_id) for n in verdict.drop]
+        freed = keys if verdict.drop_thread else lineage.garbage_blobs(verdict.kept, keys)
+        sizes = {(ns, ch, v): size for ns, ch, v, size in blobs_of[tid]}
         report.checkpoints_deleted += len(dropped)
-        report.writes_deleted += sum(
-            int(count) for ns, cid, count, _ in write_stats if (ns, cid) in dropped
-        )
-        if verdict.drop_thread:
-            garbage = [(ns, ch, v) for ns, ch, v, _ in blobs]
-        else:
-            garbage = lineage.garbage_blobs(verdict.kept, [(ns, ch, v) for ns, ch, v, _ in blobs])
-        sizes = {(ns, ch, v): int(size or 0) for ns, ch, v, size in blobs}
-        report.blobs_deleted += len(garbage)
-        report.bytes_freed += sum(sizes[k] for k in garbage)
+        report.writes_deleted += sum(writes_of.get((tid, ns, cid), 0) for ns, cid in dropped)
+        report.blobs_deleted += len(freed)
+        report.bytes_freed += sum(sizes[k] for k in freed)
         if verdict.drop_thread:
             report.threads_deleted += 1
             report.thread_ids.append(tid)
-        if dry_run:
-            continue
-        if verdict.drop_thread:
-            for sql in d.DELETE_THREAD:
-                yield Stmt(sql, scope, fetch=False)
-            continue
-        pairs = sorted(dropped)
-        yield Stmt(d.DELETE_WRITES_OF, (*scope, d.keys(pairs)), fetch=False)
-        yield Stmt(d.DELETE_CHECKPOINTS, (*scope, d.keys(pairs)), fetch=False)
-        if garbage:
-            yield Stmt(d.DELETE_BLOBS, (*scope, d.keys(garbage)), fetch=False)
+            whole.append(tid)
+        else:
+            checkpoints.extend((tid, namespace, *p) for p in dropped)
+            garbage.extend((tid, namespace, *k) for k in freed)
+    if dry_run:
+        return report
+    if whole:
+        for sql in d.DELETE_THREADS:
+            yield Stmt(sql, (namespace, d.array(whole)), fetch=False)
+    if checkpoints:
+        yield Stmt(d.DELETE_WRITES_BY, (d.keys(checkpoints),), fetch=False)
+        yield Stmt(d.DELETE_CHECKPOINTS_BY, (d.keys(checkpoints),), fetch=False)
+    if garbage:
+        yield Stmt(d.DELETE_BLOBS_BY, (d.keys(garbage),), fetch=False)
     return report
 
 

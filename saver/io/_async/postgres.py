@@ -11,6 +11,7 @@ from typing import Any
 import psycopg
 from langgraph.checkpoint.serde.base import SerializerProtocol
 from psycopg import AsyncConnection
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import tuple_row
 from psycopg_pool import AsyncConnectionPool
 
@@ -84,7 +85,7 @@ class AsyncPostgresExecutor:
                         await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                     return await drive(plan, execute)
         except POSTGRES_ERRORS as exc:
-            error = from_postgres(exc)
+            error = from_postgres(exc, can_reconnect=self.pool is not None or bool(self.reopen))
             if isinstance(error, TransientStorageError) and self.pool is not None:
                 # A restart breaks every idle connection too: replace them now, so the
                 # next call works instead of failing once per stale connection.
@@ -136,7 +137,11 @@ class AsyncPostgresSaver(LoopBridge, AsyncHistorySaver):
         with `sweep_every` (seconds) too, a background sweep applies all of it."""
         settings: dict[str, Any] = {"autocommit": True, "prepare_threshold": 0}
         try:
+            conninfo_to_dict(conn_string)  # a malformed URL fails here, not after a pool timeout
             if pool_size:
+                # One direct connection first: an unreachable server fails now, not after
+                # the pool's start-up timeout.
+                await (await AsyncConnection.connect(conn_string, **settings)).close()
                 pool = AsyncConnectionPool(
                     conn_string,
                     min_size=1,
@@ -155,7 +160,7 @@ class AsyncPostgresSaver(LoopBridge, AsyncHistorySaver):
 
         except (psycopg.Error, ValueError) as exc:
             raise open_error(conn_string, exc) from None  # the driver's text may hold a password
-        executor = None
+        executor: AsyncPostgresExecutor | None = None
         try:
             saver = cls(conn, serde=serde, namespace=namespace, schema=schema, retention=retention)
             executor = saver._executor
@@ -165,6 +170,8 @@ class AsyncPostgresSaver(LoopBridge, AsyncHistorySaver):
         finally:
             if executor is not None:
                 executor.closed = True
+                if executor.conn is not None and executor.conn is not conn:
+                    await executor.conn.close()  # the one it reconnected with
             await conn.close()
 
     @property

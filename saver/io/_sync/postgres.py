@@ -12,6 +12,7 @@ from typing import Any
 import psycopg
 from langgraph.checkpoint.serde.base import SerializerProtocol
 from psycopg import Connection
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool
 
@@ -85,7 +86,7 @@ class PostgresExecutor:
                         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                     return drive(plan, execute)
         except POSTGRES_ERRORS as exc:
-            error = from_postgres(exc)
+            error = from_postgres(exc, can_reconnect=self.pool is not None or bool(self.reopen))
             if isinstance(error, TransientStorageError) and self.pool is not None:
                 # A restart breaks every idle connection too: replace them now, so the
                 # next call works instead of failing once per stale connection.
@@ -136,7 +137,11 @@ class PostgresSaver(ThreadBridge, HistorySaver):
         with `sweep_every` (seconds) too, a background sweep applies all of it."""
         settings: dict[str, Any] = {"autocommit": True, "prepare_threshold": 0}
         try:
+            conninfo_to_dict(conn_string)  # a malformed URL fails here, not after a pool timeout
             if pool_size:
+                # One direct connection first: an unreachable server fails now, not after
+                # the pool's start-up timeout.
+                (Connection.connect(conn_string, **settings)).close()
                 pool = ConnectionPool(
                     conn_string,
                     min_size=1,
@@ -155,7 +160,7 @@ class PostgresSaver(ThreadBridge, HistorySaver):
 
         except (psycopg.Error, ValueError) as exc:
             raise open_error(conn_string, exc) from None  # the driver's text may hold a password
-        executor = None
+        executor: PostgresExecutor | None = None
         try:
             saver = cls(conn, serde=serde, namespace=namespace, schema=schema, retention=retention)
             executor = saver._executor
@@ -165,6 +170,8 @@ class PostgresSaver(ThreadBridge, HistorySaver):
         finally:
             if executor is not None:
                 executor.closed = True
+                if executor.conn is not None and executor.conn is not conn:
+                    executor.conn.close()  # the one it reconnected with
             conn.close()
 
     @property

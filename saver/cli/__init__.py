@@ -1,0 +1,61 @@
+"""The `saver` command line.
+
+Each command is a module with `add_parser(commands)`, which adds its subparser and sets
+`run(args) -> exit code` as its default; `main` parses, runs, and turns errors into exit codes:
+0 done, 1 the storage failed (`StorageError`), 2 a usage error (bad option, URL or config).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
+
+from saver.cli import cleanup
+from saver.errors import InvalidConfigError, StorageError
+
+COMMANDS = (cleanup,)
+OK, FAILURE, USAGE, INTERRUPTED = 0, 1, 2, 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="saver",
+        description="Maintain the checkpoints a langgraph-checkpoint-history saver wrote.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in COMMANDS:
+        command.add_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error argparse has printed
+        return exc.code if isinstance(exc.code, int) else (OK if exc.code is None else USAGE)
+    name = f"{parser.prog} {args.command}"
+    try:
+        return int(args.run(args))
+    except InvalidConfigError as exc:  # before StorageError: it is a subclass
+        return _fail(name, exc, USAGE)
+    except StorageError as exc:
+        return _fail(name, exc, FAILURE)
+    except KeyboardInterrupt:
+        print(f"{name}: interrupted", file=sys.stderr)
+        return INTERRUPTED
+
+
+def _fail(name: str, exc: Exception, code: int) -> int:
+    print(f"{name}: error: {exc}", file=sys.stderr)
+    return code
+
+
+def _version() -> str:
+    try:
+        return version("langgraph-checkpoint-history")
+    except PackageNotFoundError:
+        return "(not installed)"

@@ -1,0 +1,91 @@
+"""Open a sync saver from a URL, the way every command names its storage."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode
+
+from saver.errors import InvalidConfigError, StorageError
+from saver.io._sync.saver import HistorySaver
+from saver.io.errors import redact
+
+ENV_URL = "SAVER_URL"
+FORMS = (
+    "sqlite:///relative/path.db, sqlite:////absolute/path.db, "
+    "postgresql://user@host:5432/db or postgres://... (optionally ?schema=name)"
+)
+
+
+def add_url_arguments(parser: argparse.ArgumentParser) -> None:
+    """The URL positional (default $SAVER_URL) and --namespace, for a command on one store."""
+    parser.add_argument(
+        "url",
+        nargs="?",
+        metavar="URL",
+        help=f"where the checkpoints are: {FORMS}; default ${ENV_URL}",
+    )
+    parser.add_argument(
+        "--namespace",
+        default="",
+        help="the saver namespace to work in (default: the empty namespace)",
+    )
+
+
+def url_from(args: argparse.Namespace) -> str:
+    url: str | None = args.url or os.environ.get(ENV_URL)
+    if not url:
+        raise InvalidConfigError(f"no URL given: pass one or set ${ENV_URL}; URLs look like {FORMS}")
+    return url
+
+
+@contextmanager
+def open_saver(url: str, *, namespace: str = "", create: bool = False) -> Iterator[HistorySaver]:
+    """A SqliteSaver or PostgresSaver for `url`, closed on exit. Without `create`, a SQLite
+    file that does not exist is an error rather than a new empty database."""
+    from saver import PostgresSaver, SqliteSaver  # langgraph loads only when a command runs
+
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme == "sqlite":
+        path = sqlite_path(url)
+        if not create and not Path(path).exists():
+            raise StorageError(f"no SQLite database at {path!r} (from {url!r})")
+        with SqliteSaver.from_conn_string(path, namespace=namespace) as saver:
+            yield saver
+    elif scheme in ("postgresql", "postgres"):
+        conn_string, schema = split_schema(url)
+        with PostgresSaver.from_conn_string(
+            conn_string, namespace=namespace, schema=schema
+        ) as saver:
+            yield saver
+    else:
+        raise InvalidConfigError(f"cannot open {redact(url)!r}: expected {FORMS}")
+
+
+def sqlite_path(url: str) -> str:
+    """`sqlite:///data/h.db` is `data/h.db`, `sqlite:////srv/h.db` is `/srv/h.db`."""
+    if not url.lower().startswith("sqlite:///") or len(url) == len("sqlite:///"):
+        raise InvalidConfigError(
+            f"cannot open {url!r}: a SQLite URL is sqlite:///relative/path.db "
+            "or sqlite:////absolute/path.db"
+        )
+    return url[len("sqlite:///") :]
+
+
+def split_schema(url: str) -> tuple[str, str | None]:
+    """Take `?schema=name` out of a PostgreSQL URL: libpq does not know that parameter.
+    (Split by hand: urlunsplit turns `postgresql:///db` into `postgresql:/db`.)"""
+    base, _, query = url.partition("?")
+    params = parse_qsl(query, keep_blank_values=True)
+    schemas = [value for key, value in params if key == "schema"]
+    if len(schemas) > 1 or schemas == [""]:
+        raise InvalidConfigError(
+            f"{redact(url)!r}: give ?schema= once, with a name (letters, digits, _)"
+        )
+    if not schemas:
+        return url, None
+    rest = urlencode([(key, value) for key, value in params if key != "schema"])
+    return (f"{base}?{rest}" if rest else base), schemas[0]
