@@ -104,7 +104,7 @@ def progress_bar(dry_run: bool) -> Iterator[ProgressCallback | None]:
     if not output.interactive():
         yield None
         return
-    verb = "would delete" if dry_run else "deleted"
+    verb = "to delete" if dry_run else "deleted"
     columns = (
         SpinnerColumn(),
         TextColumn("cleanup"),
@@ -126,7 +126,7 @@ def progress_bar(dry_run: bool) -> Iterator[ProgressCallback | None]:
 
 def summary(report: CleanupReport) -> Table:
     title = "cleanup: dry run, nothing deleted" if report.dry_run else "cleanup"
-    verb = "would delete" if report.dry_run else "deleted"
+    verb = "to delete" if report.dry_run else "deleted"
     table = Table(title=title, show_header=False)
     table.add_column("what")
     table.add_column("count", justify="right")

@@ -7,10 +7,12 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import unquote
 
 from saver.errors import InvalidConfigError, StorageError
+from saver.io._sync.postgres import PostgresSaver
 from saver.io._sync.saver import HistorySaver
+from saver.io._sync.sqlite import SqliteSaver
 from saver.io.errors import redact
 
 ENV_URL = "SAVER_URL"
@@ -38,7 +40,9 @@ def add_url_arguments(parser: argparse.ArgumentParser) -> None:
 def url_from(args: argparse.Namespace) -> str:
     url: str | None = args.url or os.environ.get(ENV_URL)
     if not url:
-        raise InvalidConfigError(f"no URL given: pass one or set ${ENV_URL}; URLs look like {FORMS}")
+        raise InvalidConfigError(
+            f"no URL given: pass one or set ${ENV_URL}; URLs look like {FORMS}"
+        )
     return url
 
 
@@ -46,8 +50,6 @@ def url_from(args: argparse.Namespace) -> str:
 def open_saver(url: str, *, namespace: str = "", create: bool = False) -> Iterator[HistorySaver]:
     """A SqliteSaver or PostgresSaver for `url`, closed on exit. Without `create`, a SQLite
     file that does not exist is an error rather than a new empty database."""
-    from saver import PostgresSaver, SqliteSaver  # langgraph loads only when a command runs
-
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
     if scheme == "sqlite":
         path = sqlite_path(url)
@@ -76,16 +78,21 @@ def sqlite_path(url: str) -> str:
 
 
 def split_schema(url: str) -> tuple[str, str | None]:
-    """Take `?schema=name` out of a PostgreSQL URL: libpq does not know that parameter.
-    (Split by hand: urlunsplit turns `postgresql:///db` into `postgresql:/db`.)"""
+    """Take `?schema=name` out of a PostgreSQL URL (libpq does not know that parameter), and
+    leave the rest as written. (By hand: urlunsplit turns `postgresql:///db` into
+    `postgresql:/db`, and re-encoding could change what libpq reads.)"""
     base, _, query = url.partition("?")
-    params = parse_qsl(query, keep_blank_values=True)
-    schemas = [value for key, value in params if key == "schema"]
+    kept, schemas = [], []
+    for part in query.split("&") if query else []:
+        key, _, value = part.partition("=")
+        if unquote(key) == "schema":
+            schemas.append(unquote(value))
+        else:
+            kept.append(part)
     if len(schemas) > 1 or schemas == [""]:
         raise InvalidConfigError(
             f"{redact(url)!r}: give ?schema= once, with a name (letters, digits, _)"
         )
     if not schemas:
         return url, None
-    rest = urlencode([(key, value) for key, value in params if key != "schema"])
-    return (f"{base}?{rest}" if rest else base), schemas[0]
+    return (f"{base}?{'&'.join(kept)}" if kept else base), schemas[0]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from saver.core import codec
+from saver.errors import CorruptRowError
 
 
 @dataclass(frozen=True)
@@ -46,9 +47,12 @@ class LazyObject(Mapping[str, str]):
 
 def node_from_row(row: Sequence[Any]) -> Node:
     """Row of SELECT_THREAD_GRAPH: checkpoint_ns, checkpoint_id, parent, blob_versions,
-    created_at, the root checkpoint a subgraph call started from, DeltaChannel counters."""
-    ns, cid, parent, versions, created_at, root, counters = row
+    created_at, whether metadata is readable, the root checkpoint a subgraph call started
+    from, DeltaChannel counters."""
+    ns, cid, parent, versions, created_at, metadata_ok, root, counters = row
     where = f"checkpoint {cid!r}"
+    if not metadata_ok:
+        raise CorruptRowError(f"{where}: metadata is not a JSON object")
     delta = codec.load_json(counters, where, "metadata") if counters else {}
     return Node(
         ns,

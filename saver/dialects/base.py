@@ -90,6 +90,16 @@ class Dialect:
         """The value at `path` in a JSON column, as text (objects as JSON text), or NULL."""
         raise NotImplementedError
 
+    def graph_metadata(self) -> str:
+        """What the lineage logic reads of metadata: whether it is readable, the root
+        checkpoint of a subgraph call, and DeltaChannel counters."""
+        meta = self.readable_json("metadata")
+        return (
+            f"CASE WHEN {self.is_object('metadata')} THEN '1' ELSE '' END, "
+            f"{self.json_get(meta, ('parents', ''))}, "
+            f"{self.json_get(meta, ('counters_since_delta_snapshot',))}"
+        )
+
     def byte_length(self, expr: str) -> str:
         return f"LENGTH({expr})"
 
@@ -158,8 +168,7 @@ class Dialect:
         self.SELECT_THREAD_GRAPH = s(
             "SELECT checkpoint_ns, checkpoint_id, parent_checkpoint_id, "
             f"{self.json_text('blob_versions')}, created_at, "
-            f"{self.json_get('metadata', ('parents', ''))}, "
-            f"{self.json_get('metadata', ('counters_since_delta_snapshot',))} FROM {c} {scope}"
+            f"{self.graph_metadata()} FROM {c} {scope}"
         )
         self.SELECT_THREAD_BLOB_KEYS = s(f"SELECT checkpoint_ns, channel, version FROM {b} {scope}")
         # The cleanup job reads and deletes a batch of threads with one statement each.
@@ -167,9 +176,7 @@ class Dialect:
         self.SELECT_GRAPHS_OF = s(
             "SELECT thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, "
             f"{self.json_text('blob_versions')}, created_at, "
-            f"{self.json_get('metadata', ('parents', ''))}, "
-            f"{self.json_get('metadata', ('counters_since_delta_snapshot',))} "
-            f"FROM {c} {of_threads}"
+            f"{self.graph_metadata()} FROM {c} {of_threads}"
         )
         self.SELECT_BLOB_SIZES_OF = s(
             f"SELECT thread_id, checkpoint_ns, channel, version, {self.byte_length('data')} "

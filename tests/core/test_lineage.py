@@ -26,23 +26,29 @@ def chain(*nodes: Node) -> dict[str, Node]:
 
 def test_node_from_row_reads_versions_and_delta_channels_from_counters() -> None:
     counters = json.dumps({"items": [2, 3]})
-    row = ("child:1", "cid-3", "cid-2", json.dumps({"items": "5", "x": "2"}), 7.5, "r1", counters)
+    versions = json.dumps({"items": "5", "x": "2"})
+    row = ("child:1", "cid-3", "cid-2", versions, 7.5, "1", "r1", counters)
     assert node_from_row(row) == Node(
         "child:1", "cid-3", "cid-2", {"items": "5", "x": "2"}, frozenset({"items"}), 7.5, "r1"
     )
 
 
 def test_node_from_row_without_counters_has_no_delta_channels() -> None:
-    row = ("", "cid-1", None, "{}", 1.0, None, None)
+    row = ("", "cid-1", None, "{}", 1.0, "1", None, None)
     assert node_from_row(row).delta_channels == frozenset()
 
 
 def test_a_root_checkpoint_has_no_root_parent_even_if_its_metadata_names_one() -> None:
-    assert node_from_row(("", "cid-1", None, "{}", 1.0, "cid-0", None)).root_parent is None
+    assert node_from_row(("", "cid-1", None, "{}", 1.0, "1", "cid-0", None)).root_parent is None
+
+
+def test_node_from_row_with_unreadable_metadata_raises_corrupt_row_error() -> None:
+    with pytest.raises(CorruptRowError, match="cid-1.*metadata"):
+        node_from_row(("", "cid-1", None, "{}", 1.0, "", None, None))
 
 
 def test_node_from_row_with_bad_versions_raises_corrupt_row_error_naming_the_checkpoint() -> None:
-    node = node_from_row(("", "cid-1", None, "{bad", 1.0, None, None))
+    node = node_from_row(("", "cid-1", None, "{bad", 1.0, "1", None, None))
     with pytest.raises(CorruptRowError, match="cid-1.*blob_versions"):
         dict(node.blob_versions)
 

@@ -19,7 +19,7 @@ from saver.core import plans
 from saver.dialects.base import Stmt
 from saver.dialects.postgres import PostgresDialect
 from saver.errors import SaverClosedError, TransientStorageError
-from saver.io._async.saver import BATCH, READ, SNAPSHOT, AsyncHistorySaver, drive
+from saver.io._async.saver import BATCH, READ, RELAXED, SNAPSHOT, AsyncHistorySaver, drive
 from saver.io.bridge import LoopBridge
 from saver.io.errors import POSTGRES_ERRORS, from_postgres, open_error
 from saver.retention.policy import RetentionPolicy
@@ -83,6 +83,8 @@ class AsyncPostgresExecutor:
                 async with conn.pipeline(), conn.transaction():
                     if mode == SNAPSHOT:
                         await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                    elif mode == RELAXED:  # transaction-scoped, so nothing leaks to the session
+                        await conn.execute("SET LOCAL synchronous_commit TO OFF")
                     return await drive(plan, execute)
         except POSTGRES_ERRORS as exc:
             error = from_postgres(exc, can_reconnect=self.pool is not None or bool(self.reopen))

@@ -35,8 +35,9 @@ TRIM_EVERY = 8  # puts to one thread between trims when retention is on
 
 # How a plan runs: READ (no transaction needed), SNAPSHOT (several reads, one snapshot),
 # WRITE (a transaction), BATCH (a transaction whose statements need no rows back, so an
-# executor may send them all at once).
-READ, SNAPSHOT, WRITE, BATCH = "read", "snapshot", "write", "batch"
+# executor may send them all at once), RELAXED (a transaction that a power cut may undo but
+# never half-apply, so its commit need not wait for the disk: the cleanup job, which redoes it).
+READ, SNAPSHOT, WRITE, BATCH, RELAXED = "read", "snapshot", "write", "batch", "relaxed"
 
 
 async def drive(plan: plans.Plan[Any], execute: Callable[[Stmt], Awaitable[plans.Rows]]) -> Any:
@@ -191,7 +192,8 @@ class AsyncHistorySaver(BaseCheckpointSaver[str]):
                 sweep.candidates(self._ctx, cutoffs, after, PAGE_SIZE, tid), READ
             )
             for batch in sweep.batches(page, batch_size):
-                done = await self._run(sweep.sweep(self._ctx, cutoffs, batch, dry_run), WRITE)
+                plan = sweep.sweep(self._ctx, cutoffs, batch, dry_run)
+                done = await self._run(plan, SNAPSHOT if dry_run else RELAXED)
                 report.add(done)
                 if progress is not None:
                     progress(report)

@@ -16,12 +16,17 @@ from saver.core import plans
 from saver.dialects.base import Stmt
 from saver.dialects.sqlite import SQLITE
 from saver.errors import SaverClosedError, StorageError, TransientStorageError
-from saver.io._async.saver import READ, AsyncHistorySaver, drive
+from saver.io._async.saver import READ, RELAXED, AsyncHistorySaver, drive
 from saver.io.bridge import LoopBridge
 from saver.io.errors import SQLITE_ERRORS, from_sqlite
 from saver.retention.policy import RetentionPolicy
 
-BEGIN = {"snapshot": "BEGIN", "write": "BEGIN IMMEDIATE", "batch": "BEGIN IMMEDIATE"}
+BEGIN = {
+    "snapshot": "BEGIN",
+    "write": "BEGIN IMMEDIATE",
+    "batch": "BEGIN IMMEDIATE",
+    "relaxed": "BEGIN IMMEDIATE",
+}
 # WAL lets readers run beside a writer; the busy timeout makes writers queue, not fail;
 # synchronous=FULL so a committed checkpoint survives a power cut, not only a crash.
 BUSY_SECONDS = 30.0
@@ -74,15 +79,21 @@ class AsyncSqliteExecutor:
                 self.prepared = True
             if mode == READ:
                 return await drive(plan, self.sql)
-            await self.sql(Stmt(BEGIN[mode]))
+            if mode == RELAXED:  # WAL stays consistent; only the fsync at commit is skipped
+                await self.sql(Stmt("PRAGMA synchronous = NORMAL"))
             try:
-                result = await drive(plan, self.sql)
-            except BaseException:
-                with suppress(*SQLITE_ERRORS):
-                    await self.conn.execute("ROLLBACK")
-                raise
-            await self.sql(Stmt("COMMIT"))
-            return result
+                await self.sql(Stmt(BEGIN[mode]))
+                try:
+                    result = await drive(plan, self.sql)
+                except BaseException:
+                    with suppress(*SQLITE_ERRORS):
+                        await self.conn.execute("ROLLBACK")
+                    raise
+                await self.sql(Stmt("COMMIT"))
+                return result
+            finally:
+                if mode == RELAXED:
+                    await self.sql(Stmt("PRAGMA synchronous = FULL"))
 
 
 class AsyncSqliteSaver(LoopBridge, AsyncHistorySaver):

@@ -20,7 +20,7 @@ from saver.core import plans
 from saver.dialects.base import Stmt
 from saver.dialects.postgres import PostgresDialect
 from saver.errors import SaverClosedError, TransientStorageError
-from saver.io._sync.saver import BATCH, READ, SNAPSHOT, HistorySaver, drive
+from saver.io._sync.saver import BATCH, READ, RELAXED, SNAPSHOT, HistorySaver, drive
 from saver.io.bridge import ThreadBridge
 from saver.io.errors import POSTGRES_ERRORS, from_postgres, open_error
 from saver.retention.policy import RetentionPolicy
@@ -84,6 +84,8 @@ class PostgresExecutor:
                 with conn.pipeline(), conn.transaction():
                     if mode == SNAPSHOT:
                         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                    elif mode == RELAXED:  # transaction-scoped, so nothing leaks to the session
+                        conn.execute("SET LOCAL synchronous_commit TO OFF")
                     return drive(plan, execute)
         except POSTGRES_ERRORS as exc:
             error = from_postgres(exc, can_reconnect=self.pool is not None or bool(self.reopen))

@@ -17,12 +17,17 @@ from saver.core import plans
 from saver.dialects.base import Stmt
 from saver.dialects.sqlite import SQLITE
 from saver.errors import SaverClosedError, StorageError, TransientStorageError
-from saver.io._sync.saver import READ, HistorySaver, drive
+from saver.io._sync.saver import READ, RELAXED, HistorySaver, drive
 from saver.io.bridge import ThreadBridge
 from saver.io.errors import SQLITE_ERRORS, from_sqlite
 from saver.retention.policy import RetentionPolicy
 
-BEGIN = {"snapshot": "BEGIN", "write": "BEGIN IMMEDIATE", "batch": "BEGIN IMMEDIATE"}
+BEGIN = {
+    "snapshot": "BEGIN",
+    "write": "BEGIN IMMEDIATE",
+    "batch": "BEGIN IMMEDIATE",
+    "relaxed": "BEGIN IMMEDIATE",
+}
 # WAL lets readers run beside a writer; the busy timeout makes writers queue, not fail;
 # synchronous=FULL so a committed checkpoint survives a power cut, not only a crash.
 BUSY_SECONDS = 30.0
@@ -75,15 +80,21 @@ class SqliteExecutor:
                 self.prepared = True
             if mode == READ:
                 return drive(plan, self.sql)
-            self.sql(Stmt(BEGIN[mode]))
+            if mode == RELAXED:  # WAL stays consistent; only the fsync at commit is skipped
+                self.sql(Stmt("PRAGMA synchronous = NORMAL"))
             try:
-                result = drive(plan, self.sql)
-            except BaseException:
-                with suppress(*SQLITE_ERRORS):
-                    self.conn.execute("ROLLBACK")
-                raise
-            self.sql(Stmt("COMMIT"))
-            return result
+                self.sql(Stmt(BEGIN[mode]))
+                try:
+                    result = drive(plan, self.sql)
+                except BaseException:
+                    with suppress(*SQLITE_ERRORS):
+                        self.conn.execute("ROLLBACK")
+                    raise
+                self.sql(Stmt("COMMIT"))
+                return result
+            finally:
+                if mode == RELAXED:
+                    self.sql(Stmt("PRAGMA synchronous = FULL"))
 
 
 class SqliteSaver(ThreadBridge, HistorySaver):
