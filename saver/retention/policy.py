@@ -108,12 +108,13 @@ def judge(
     for ns, by_id in by_ns.items():
         keep.update((ns, cid) for cid in _kept_by_rules(c, by_id))
     # A subgraph checkpoint lives and dies with the root checkpoint its call started from.
+    # (One whose root checkpoint is not stored yet may belong to a run still saving.)
     for node in nodes:
         if node.root_parent is not None and node.root_parent in by_ns.get("", {}):
             pair = (node.checkpoint_ns, node.checkpoint_id)
             if ("", node.root_parent) in keep:
                 keep.add(pair)
-            elif node.checkpoint_id != max(by_ns[node.checkpoint_ns]):
+            else:
                 keep.discard(pair)
     stored_by_ns: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for ns, channel, version in stored:

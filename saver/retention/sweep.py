@@ -30,6 +30,7 @@ class CleanupReport:
     thread_ids: list[str] = field(default_factory=list, repr=False)
 
     def add(self, other: CleanupReport) -> None:
+        self.thread_ids.extend(other.thread_ids)
         for name in (
             "threads_examined",
             "threads_deleted",

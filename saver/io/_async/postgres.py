@@ -171,6 +171,7 @@ class AsyncPostgresSaver(LoopBridge, AsyncHistorySaver):
                 yield saver
         finally:
             if executor is not None:
+                await saver.astop_sweeper()  # also one started with start_sweeper()
                 executor.closed = True
                 if executor.conn is not None and executor.conn is not conn:
                     await executor.conn.close()  # the one it reconnected with

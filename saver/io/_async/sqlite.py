@@ -83,17 +83,19 @@ class AsyncSqliteExecutor:
                 await self.sql(Stmt("PRAGMA synchronous = NORMAL"))
             try:
                 await self.sql(Stmt(BEGIN[mode]))
-                try:
-                    result = await drive(plan, self.sql)
-                except BaseException:
-                    with suppress(*SQLITE_ERRORS):
-                        await self.conn.execute("ROLLBACK")
-                    raise
+                result = await drive(plan, self.sql)
                 await self.sql(Stmt("COMMIT"))
                 return result
+            except BaseException:
+                # Also after a cancel: the connection runs statements in order, so this
+                # ROLLBACK follows a BEGIN still in flight ("no transaction" is fine).
+                with suppress(*SQLITE_ERRORS):
+                    await self.conn.execute("ROLLBACK")
+                raise
             finally:
                 if mode == RELAXED:
-                    await self.sql(Stmt("PRAGMA synchronous = FULL"))
+                    with suppress(*SQLITE_ERRORS):
+                        await self.conn.execute("PRAGMA synchronous = FULL")
 
 
 class AsyncSqliteSaver(LoopBridge, AsyncHistorySaver):
@@ -151,6 +153,7 @@ class AsyncSqliteSaver(LoopBridge, AsyncHistorySaver):
                 yield saver
         finally:
             if executor is not None:
+                await saver.astop_sweeper()  # also one started with start_sweeper()
                 executor.closed = True
             await conn.close()
 

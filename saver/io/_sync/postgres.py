@@ -171,6 +171,7 @@ class PostgresSaver(ThreadBridge, HistorySaver):
                 yield saver
         finally:
             if executor is not None:
+                saver.stop_sweeper()  # also one started with start_sweeper()
                 executor.closed = True
                 if executor.conn is not None and executor.conn is not conn:
                     executor.conn.close()  # the one it reconnected with

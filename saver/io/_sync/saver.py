@@ -182,8 +182,7 @@ class HistorySaver(BaseCheckpointSaver[str]):
         thread_id: str | None,
         progress: Callable[[CleanupReport], None] | None,
     ) -> CleanupReport:
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise InvalidConfigError(f"batch_size must be a positive int, got {batch_size!r}")
+        _check_batch_size(batch_size)
         tid = None if thread_id is None else thread_id_of(thread_id, "cleanup")
         started = time.monotonic()
         report = CleanupReport(dry_run=dry_run)
@@ -212,6 +211,9 @@ class HistorySaver(BaseCheckpointSaver[str]):
         chosen = policy or self.retention
         if chosen is None:
             raise InvalidConfigError("start_sweeper needs a policy, or a saver with retention=")
+        if not isinstance(chosen, RetentionPolicy):
+            raise InvalidConfigError(f"start_sweeper needs a RetentionPolicy, got {chosen!r}")
+        _check_batch_size(batch_size)
         if not isinstance(every, (int, float)) or every <= 0:
             raise InvalidConfigError(f"every must be a positive number of seconds, got {every!r}")
         if self.sweeper is not None:
@@ -257,3 +259,8 @@ class HistorySaver(BaseCheckpointSaver[str]):
         else:
             current_v = int(str(current).split(".")[0])
         return f"{current_v + 1:032}.{random.random():016}"
+
+
+def _check_batch_size(batch_size: object) -> None:
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+        raise InvalidConfigError(f"batch_size must be a positive int, got {batch_size!r}")

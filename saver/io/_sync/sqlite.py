@@ -84,17 +84,19 @@ class SqliteExecutor:
                 self.sql(Stmt("PRAGMA synchronous = NORMAL"))
             try:
                 self.sql(Stmt(BEGIN[mode]))
-                try:
-                    result = drive(plan, self.sql)
-                except BaseException:
-                    with suppress(*SQLITE_ERRORS):
-                        self.conn.execute("ROLLBACK")
-                    raise
+                result = drive(plan, self.sql)
                 self.sql(Stmt("COMMIT"))
                 return result
+            except BaseException:
+                # Also after a cancel: the connection runs statements in order, so this
+                # ROLLBACK follows a BEGIN still in flight ("no transaction" is fine).
+                with suppress(*SQLITE_ERRORS):
+                    self.conn.execute("ROLLBACK")
+                raise
             finally:
                 if mode == RELAXED:
-                    self.sql(Stmt("PRAGMA synchronous = FULL"))
+                    with suppress(*SQLITE_ERRORS):
+                        self.conn.execute("PRAGMA synchronous = FULL")
 
 
 class SqliteSaver(ThreadBridge, HistorySaver):
@@ -151,6 +153,7 @@ class SqliteSaver(ThreadBridge, HistorySaver):
                 yield saver
         finally:
             if executor is not None:
+                saver.stop_sweeper()  # also one started with start_sweeper()
                 executor.closed = True
             conn.close()
 
