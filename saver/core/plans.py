@@ -88,11 +88,8 @@ def put(
 
 
 def _put(d: Dialect, blob_rows: list[rows.BlobRow], row: rows.CheckpointRow, t: Target) -> Plan:
-    if d.LOCK_THREAD:
-        yield Stmt(d.LOCK_THREAD, (t.thread_id, t.namespace), fetch=False)
-    if blob_rows:
-        yield Stmt(d.INSERT_BLOB, blob_rows, many=True)
-    yield Stmt(d.UPSERT_CHECKPOINT, row, fetch=False)
+    for stmt in d.put_statements(blob_rows, row):
+        yield stmt
     return {
         "configurable": {
             "thread_id": t.thread_id,
@@ -119,10 +116,8 @@ def put_writes(
 
 
 def _put_writes(d: Dialect, replace: list[rows.WriteRow], keep_first: list[rows.WriteRow]) -> Plan:
-    if replace:
-        yield Stmt(d.UPSERT_WRITE, replace, many=True)
-    if keep_first:
-        yield Stmt(d.INSERT_WRITE, keep_first, many=True)
+    for stmt in d.write_statements(replace, keep_first):
+        yield stmt
 
 
 def delete_thread(ctx: Context, thread_id: Any) -> Plan[None]:

@@ -115,6 +115,8 @@ def write_rows(
             data,
         )
         (replace if writes.is_special(channel) else keep_first).append(row)
+    # Two special writes of one kind in one call: the later wins, as it would one by one.
+    replace = list({r[5]: r for r in replace}.values())
     return replace, keep_first
 
 

@@ -31,6 +31,7 @@ class Stmt:
     params: Any = ()
     many: bool = False
     fetch: bool = True
+    last: bool = False  # the plan's final statement: alone, it may run without a transaction
 
 
 def load_migrations(dialect: str) -> list[tuple[int, list[str]]]:
@@ -233,6 +234,18 @@ class Dialect:
             f"FROM {w} {in_ns} AND checkpoint_id IN ({self.unpack(1)}) "
             f"AND channel IN ({self.unpack(1)})"
         )
+
+    def put_statements(self, blob_rows: list[Any], row: Any) -> list[Stmt]:
+        """A put: the new blobs, then the checkpoint, in one transaction."""
+        out = [Stmt(self.INSERT_BLOB, blob_rows, many=True)] if blob_rows else []
+        return [*out, Stmt(self.UPSERT_CHECKPOINT, row, fetch=False, last=True)]
+
+    def write_statements(self, replace: list[Any], keep_first: list[Any]) -> list[Stmt]:
+        """put_writes: special writes replace, regular ones never do."""
+        out = [Stmt(self.UPSERT_WRITE, replace, many=True)] if replace else []
+        if keep_first:
+            out.append(Stmt(self.INSERT_WRITE, keep_first, many=True))
+        return out
 
     def select_page(self, where: list[str]) -> str:
         """A page of checkpoints with the blobs they use (each once) and their writes, in

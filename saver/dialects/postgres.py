@@ -7,10 +7,17 @@ import re
 from typing import Any
 
 from saver.core.filters import nest
-from saver.dialects.base import Dialect, load_migrations
+from saver.dialects.base import Dialect, Stmt, load_migrations
 from saver.errors import InvalidConfigError
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+
+
+def _many_rows(insert: str, count: int) -> str:
+    """An INSERT ... VALUES (...) statement with its row of placeholders repeated."""
+    head, rest = insert.split(" VALUES ", 1)
+    row, tail = rest.split(") ", 1)
+    return f"{head} VALUES {', '.join([row + ')'] * count)} {tail}"
 
 
 class PostgresDialect(Dialect):
@@ -34,6 +41,25 @@ class PostgresDialect(Dialect):
         )
         super().__init__()
 
+    def put_statements(self, blob_rows: list[Any], row: Any) -> list[Stmt]:
+        # One statement (a data-modifying CTE), so a put needs no transaction or pipeline.
+        if not blob_rows:
+            return [Stmt(self.UPSERT_CHECKPOINT, row, fetch=False, last=True)]
+        blobs = _many_rows(self.INSERT_BLOB, len(blob_rows))
+        params = [value for blob in blob_rows for value in blob]
+        sql = f"WITH new_blobs AS ({blobs}) {self.UPSERT_CHECKPOINT}"
+        return [Stmt(sql, (*params, *row), fetch=False, last=True)]
+
+    def write_statements(self, replace: list[Any], keep_first: list[Any]) -> list[Stmt]:
+        parts = [(self.UPSERT_WRITE, replace), (self.INSERT_WRITE, keep_first)]
+        parts = [(_many_rows(sql, len(rows)), rows) for sql, rows in parts if rows]
+        params = [value for _, rows in parts for row in rows for value in row]
+        if len(parts) == 1:
+            return [Stmt(parts[0][0], params, fetch=False, last=True)]
+        return [
+            Stmt(f"WITH special AS ({parts[0][0]}) {parts[1][0]}", params, fetch=False, last=True)
+        ]
+
     def sql(self, text: str) -> str:
         return text.replace("?", "%s")
 
@@ -44,8 +70,9 @@ class PostgresDialect(Dialect):
         return "?::jsonb"
 
     EMPTY_OBJECT = "'{}'::jsonb"
-    # Puts and collectors of one thread take turns, so a blob a new checkpoint still uses is
-    # never collected (SQLite gets the same from BEGIN IMMEDIATE).
+    # Collectors of one thread (prune, cleanup) take turns, in thread order, so two of them
+    # never deadlock (SQLite gets the same from BEGIN IMMEDIATE). A put needs no lock: it
+    # builds on a kept checkpoint, whose blobs no collector deletes.
     LOCK_THREAD = "SELECT pg_advisory_xact_lock(hashtext(%s), hashtext(%s))"
     LOCK_THREADS = (
         "SELECT pg_advisory_xact_lock(hashtext(t), hashtext(%s)) FROM "

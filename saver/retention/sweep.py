@@ -91,7 +91,7 @@ def sweep(
     three deletes for the whole batch, whatever its size."""
     d, namespace = ctx.dialect, ctx.namespace
     tids = d.array(sorted(thread_ids))
-    if d.LOCK_THREADS:  # puts on these threads wait, so no blob they need is collected
+    if d.LOCK_THREADS:  # two collectors of a thread take turns
         yield Stmt(d.LOCK_THREADS, (namespace, tids))
     graph = yield Stmt(d.SELECT_GRAPHS_OF, (namespace, tids))
     blobs = yield Stmt(d.SELECT_BLOB_SIZES_OF, (namespace, tids))

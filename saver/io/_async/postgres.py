@@ -56,7 +56,9 @@ class AsyncPostgresExecutor:
 
     async def sql(self, conn: AsyncConnection[Any], stmt: Stmt) -> plans.Rows:
         # A cursor per statement: in a pipeline one cursor would only hold the last result.
-        cur = conn.cursor(row_factory=tuple_row)
+        # Rows come back binary (no text parsing of bytea); writes go as text, which
+        # executemany sends faster.
+        cur = conn.cursor(row_factory=tuple_row, binary=stmt.fetch and not stmt.many)
         if stmt.many:
             await cur.executemany(stmt.sql, stmt.params)
             return []
@@ -76,10 +78,16 @@ class AsyncPostgresExecutor:
                 if mode == READ and conn.autocommit:
                     return await drive(plan, execute)
                 if mode == BATCH and conn.autocommit:
+                    try:
+                        first = next(plan)
+                    except StopIteration as nothing:
+                        return nothing.value
+                    if first.last:  # one statement is atomic by itself: no pipeline needed
+                        return await drive(plan, execute, first)
                     # Up to the pipeline's one Sync, PostgreSQL runs every statement in one
                     # implicit transaction: atomic, and a single round trip.
                     async with conn.pipeline():
-                        return await drive(plan, execute)
+                        return await drive(plan, execute, first)
                 async with conn.pipeline(), conn.transaction():
                     if mode == SNAPSHOT:
                         await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")

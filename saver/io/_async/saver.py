@@ -40,10 +40,15 @@ TRIM_EVERY = 8  # puts to one thread between trims when retention is on
 READ, SNAPSHOT, WRITE, BATCH, RELAXED = "read", "snapshot", "write", "batch", "relaxed"
 
 
-async def drive(plan: plans.Plan[Any], execute: Callable[[Stmt], Awaitable[plans.Rows]]) -> Any:
-    """Feed each statement's rows back into the plan until it returns its answer."""
+async def drive(
+    plan: plans.Plan[Any],
+    execute: Callable[[Stmt], Awaitable[plans.Rows]],
+    first: Stmt | None = None,
+) -> Any:
+    """Feed each statement's rows back into the plan until it returns its answer
+    (`first`: a statement already taken from the plan)."""
     try:
-        stmt = next(plan)
+        stmt = first if first is not None else next(plan)
         while True:
             stmt = plan.send(await execute(stmt))
     except StopIteration as done:

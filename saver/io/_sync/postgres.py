@@ -57,7 +57,9 @@ class PostgresExecutor:
 
     def sql(self, conn: Connection[Any], stmt: Stmt) -> plans.Rows:
         # A cursor per statement: in a pipeline one cursor would only hold the last result.
-        cur = conn.cursor(row_factory=tuple_row)
+        # Rows come back binary (no text parsing of bytea); writes go as text, which
+        # executemany sends faster.
+        cur = conn.cursor(row_factory=tuple_row, binary=stmt.fetch and not stmt.many)
         if stmt.many:
             cur.executemany(stmt.sql, stmt.params)
             return []
@@ -77,10 +79,16 @@ class PostgresExecutor:
                 if mode == READ and conn.autocommit:
                     return drive(plan, execute)
                 if mode == BATCH and conn.autocommit:
+                    try:
+                        first = next(plan)
+                    except StopIteration as nothing:
+                        return nothing.value
+                    if first.last:  # one statement is atomic by itself: no pipeline needed
+                        return drive(plan, execute, first)
                     # Up to the pipeline's one Sync, PostgreSQL runs every statement in one
                     # implicit transaction: atomic, and a single round trip.
                     with conn.pipeline():
-                        return drive(plan, execute)
+                        return drive(plan, execute, first)
                 with conn.pipeline(), conn.transaction():
                     if mode == SNAPSHOT:
                         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")

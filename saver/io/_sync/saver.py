@@ -41,10 +41,15 @@ TRIM_EVERY = 8  # puts to one thread between trims when retention is on
 READ, SNAPSHOT, WRITE, BATCH, RELAXED = "read", "snapshot", "write", "batch", "relaxed"
 
 
-def drive(plan: plans.Plan[Any], execute: Callable[[Stmt], plans.Rows]) -> Any:
-    """Feed each statement's rows back into the plan until it returns its answer."""
+def drive(
+    plan: plans.Plan[Any],
+    execute: Callable[[Stmt], plans.Rows],
+    first: Stmt | None = None,
+) -> Any:
+    """Feed each statement's rows back into the plan until it returns its answer
+    (`first`: a statement already taken from the plan)."""
     try:
-        stmt = next(plan)
+        stmt = first if first is not None else next(plan)
         while True:
             stmt = plan.send(execute(stmt))
     except StopIteration as done:
