@@ -1,9 +1,10 @@
-"""Ours against LangGraph's SqliteSaver on the same chat graph, in one run, as ratios.
+"""Ours against LangGraph's savers on the same chat graph, in one run, as ratios.
 
-    scripts/bench [--turns N] [--quick] [--json PATH] [--same-sync]
+    scripts/bench [--backend sqlite|postgres|all] [--turns N] [--quick] [--json PATH] [--same-sync]
 
-Each saver gets its own fresh file in a temp dir. Both run the same chat turn by turn and
+SQLite: each saver gets its own fresh file in a temp dir. Both run the same chat turn by turn and
 every timed operation alternates between them, so a noisy machine slows both alike.
+`--backend postgres` (or the default, `all`) also runs scripts/bench_postgres.py.
 """
 
 from __future__ import annotations
@@ -37,17 +38,19 @@ from scripts.bench_graphs import (
 
 THREAD: RunnableConfig = {"configurable": {"thread_id": "chat"}}
 LIST_GOAL = 5.0  # ours must list the history at least this many times faster
+LIST_X = f"x{LIST_GOAL:g}"
 TIE = 0.05  # a ratio this close to 1 is noise on a small, busy machine
 Stat = Callable[[list[float]], float]
 SYNCHRONOUS = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
+RATE = "turns/s"
 
 
 @dataclass
 class Side:
     name: str
-    path: Path
-    saver: Any  # TimedLangGraphSaver or TimedOurSaver
+    saver: Any  # a PutTimer saver: TimedLangGraphSaver, TimedOurSaver, ...
     graph: CompiledStateGraph
+    path: Path | None = None  # the SQLite file
     chat_seconds: float = 0.0
 
 
@@ -56,16 +59,36 @@ class Metric:
     label: str
     theirs: float
     ours: float
-    unit: str  # "s" or "B"
-    goal: str | None = None  # "x5": ours >= 5x faster; "le": ours <= theirs
+    unit: str  # "s", "B", or RATE (higher is better)
+    # "x5": ours >= 5x better (faster, smaller, or more per second); "le": ours <= theirs
+    goal: str | None = None
 
     @classmethod
     def of(cls, label: str, pair: Sequence[float], unit: str, goal: str | None = None) -> Metric:
         theirs, ours = pair
         return cls(label, theirs, ours, unit, goal)
 
+    def gain(self) -> float:
+        """How many times better ours is: faster, smaller, or more per second."""
+        return self.ours / self.theirs if self.unit == RATE else self.theirs / self.ours
+
+    def times(self) -> float | None:
+        """N of an "xN" goal."""
+        return float(self.goal[1:]) if self.goal and self.goal.startswith("x") else None
+
+    def better(self) -> str:
+        return "faster" if self.unit == "s" else "better"
+
+    def goal_text(self) -> str:
+        if self.goal == "le":
+            return "ours <= theirs"
+        times = self.times()
+        return f">= {times:g}x {self.better()}" if times else ""
+
 
 def fmt(value: float, unit: str) -> str:
+    if unit == RATE:
+        return f"{value:.1f}/s"
     if unit == "B":
         return f"{value / 1e6:.2f} MB"
     if value >= 1:
@@ -89,9 +112,10 @@ def interleaved(
     return [stat(times[s.name]) for s in sides]
 
 
-def run_chat(sides: list[Side], turns: int) -> None:
-    """The same chat on both graphs, turn by turn, alternating which goes first."""
-    for turn in range(1, turns + 1):
+def run_chat(sides: list[Side], turns: int, first: int = 1) -> None:
+    """The same chat on both graphs, turn by turn (`first` to `turns`), alternating which goes
+    first."""
+    for turn in range(first, turns + 1):
         for side in sides if turn % 2 else sides[::-1]:
             side.saver.turn = turn
             start = time.perf_counter()
@@ -117,9 +141,8 @@ def pragmas(conn: sqlite3.Connection) -> str:
     return f"journal_mode={mode} synchronous={SYNCHRONOUS.get(sync, sync)}"
 
 
-def chat_metrics(sides: list[Side], turns: int, info: dict[str, Any]) -> list[Metric]:
-    print(f"chat: {turns} turns on both savers ...", file=sys.stderr, flush=True)
-    run_chat(sides, turns)
+def put_metrics(sides: list[Side], turns: int) -> list[Metric]:
+    """Median put near turn 10 and over the last 5 turns, from each saver's put_log."""
     early = min(10, turns)
     metrics = []
     for window in (
@@ -129,9 +152,16 @@ def chat_metrics(sides: list[Side], turns: int, info: dict[str, Any]) -> list[Me
         label = f"put, median at turns {window.start}-{window.stop - 1}"
         puts = [statistics.median(dt for t, dt in s.saver.put_log if t in window) for s in sides]
         metrics.append(Metric.of(label, puts, "s", "le"))
+    return metrics
+
+
+def chat_metrics(sides: list[Side], turns: int, info: dict[str, Any]) -> list[Metric]:
+    print(f"chat: {turns} turns on both savers ...", file=sys.stderr, flush=True)
+    run_chat(sides, turns)
+    metrics = put_metrics(sides, turns)
     chats = [s.chat_seconds for s in sides]
     metrics.append(Metric.of(f"chat, {turns} x graph.invoke", chats, "s"))
-    sizes = [disk_bytes(s.path) for s in sides]
+    sizes = [disk_bytes(s.path) for s in sides if s.path is not None]
     metrics.append(Metric.of("bytes on disk (file + wal)", sizes, "B"))
     info["pragmas"] = {s.name: pragmas(s.saver.conn) for s in sides}
     return metrics
@@ -156,34 +186,54 @@ def read_metrics(
     mid = {s.name: h[n // 2].config for s, h in zip(sides, histories, strict=True)}
     middle = interleaved(sides, get_reps, lambda s: s.saver.get_tuple(mid[s.name]))
     return [
-        Metric.of(f"list(saver.list), {n} ckpts, best of {list_reps}", listed, "s", "x5"),
-        Metric.of(f"get_state_history, {n}, best of {list_reps}", history, "s", "x5"),
+        Metric.of(f"list(saver.list), {n} ckpts, best of {list_reps}", listed, "s", LIST_X),
+        Metric.of(f"get_state_history, {n}, best of {list_reps}", history, "s", LIST_X),
         Metric.of(f"get_tuple latest, median of {get_reps}", latest, "s", "le"),
         Metric.of(f"get_tuple {n - n // 2} of {n}, median of {get_reps}", middle, "s", "le"),
     ]
 
 
 def met(m: Metric) -> bool | None:
-    if m.goal == "x5":
-        return m.theirs / m.ours >= LIST_GOAL
     if m.goal == "le":
         return m.ours <= m.theirs
-    return None
+    times = m.times()
+    return None if times is None else m.gain() >= times
 
 
-def report(metrics: list[Metric], info: dict[str, Any]) -> None:
-    head = f"{'':44} {'LangGraph':>11} {'ours':>11} {'ours/theirs':>12} {'theirs/ours':>12}  goal"
+def print_table(metrics: list[Metric], width: int = 44) -> None:
+    head = (
+        f"{'':{width}} {'LangGraph':>11} {'ours':>11} {'ours/theirs':>12} {'theirs/ours':>12}  goal"
+    )
     print(head)
     print("-" * len(head))
     for m in metrics:
-        goal = {"x5": f">= {LIST_GOAL:g}x faster", "le": "ours <= theirs"}.get(m.goal or "", "")
         print(
-            f"{m.label:44} {fmt(m.theirs, m.unit):>11} {fmt(m.ours, m.unit):>11} "
-            f"{m.ours / m.theirs:>11.2f}x {m.theirs / m.ours:>11.2f}x  {goal}"
+            f"{m.label:{width}} {fmt(m.theirs, m.unit):>11} {fmt(m.ours, m.unit):>11} "
+            f"{m.ours / m.theirs:>11.2f}x {m.theirs / m.ours:>11.2f}x  {m.goal_text()}"
         )
+
+
+def print_verdicts(metrics: list[Metric]) -> None:
+    for m in metrics:
+        verdict = met(m)
+        if verdict is None:
+            continue
+        ratio = m.ours / m.theirs
+        if m.goal == "le":
+            detail = f"ours/theirs {ratio:.2f}x (goal <= 1)"
+        else:
+            detail = f"ours {m.gain():.2f}x {m.better()} (goal >= {m.times():g}x)"
+        if abs(ratio - 1) < TIE:
+            detail += f", within {TIE:.0%}: a tie on this machine"
+        print(f"{'MET    ' if verdict else 'NOT MET'}  {m.label}: {detail}")
+
+
+def report(metrics: list[Metric], info: dict[str, Any]) -> None:
+    print_table(metrics)
     n = info["checkpoints"]
     print(
-        f"\n{n} checkpoints (expected {info['expected_checkpoints']}), {info['messages']} messages, "
+        f"\n{n} checkpoints (expected {info['expected_checkpoints']}), "
+        f"{info['messages']} messages, "
         f"same final messages: {'yes' if info['same_final_messages'] else 'NO'}"
     )
     for name, text in info["pragmas"].items():
@@ -191,38 +241,19 @@ def report(metrics: list[Metric], info: dict[str, Any]) -> None:
     if n < 600:
         print(f"note: the list goal is for >= 600 checkpoints; this run has {n}")
     print()
-    for m in metrics:
-        verdict = met(m)
-        if verdict is None:
-            continue
-        ratio = m.ours / m.theirs
-        if m.goal == "x5":
-            detail = f"ours {1 / ratio:.2f}x faster (goal >= {LIST_GOAL:g}x)"
-        else:
-            detail = f"ours/theirs {ratio:.2f}x (goal <= 1)"
-        if abs(ratio - 1) < TIE:
-            detail += f", within {TIE:.0%}: a tie on this machine"
-        print(f"{'MET    ' if verdict else 'NOT MET'}  {m.label}: {detail}")
+    print_verdicts(metrics)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--turns", type=int, help="user turns in the chat (default 200)")
-    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
-    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the numbers here")
-    sync_help = "give LangGraph's saver synchronous=NORMAL too, as ours uses: no fsync per put"
-    parser.add_argument("--same-sync", action="store_true", help=sync_help)
-    args = parser.parse_args(argv)
+def header(*packages: str) -> str:
+    names = ", ".join(f"{p} {version(p)}" for p in ("langgraph", *packages))
+    return f"{names}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs"
+
+
+def run_sqlite(args: argparse.Namespace) -> dict[str, Any]:
+    """The SQLite comparison: prints its table, returns the numbers for --json."""
     turns = args.turns or (20 if args.quick else 200)
-    if turns < 1:
-        parser.error("--turns must be at least 1")
     list_reps, get_reps = (5, 50) if args.quick else (3, 200)
-    print(
-        f"langgraph {version('langgraph')}, langgraph-checkpoint-sqlite "
-        f"{version('langgraph-checkpoint-sqlite')}, SQLite {sqlite3.sqlite_version}, "
-        f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs\n",
-        flush=True,
-    )
+    print(f"{header('langgraph-checkpoint-sqlite')}, SQLite {sqlite3.sqlite_version}\n", flush=True)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="saver-bench-") as tmp, ExitStack() as stack:
         sides = []
@@ -231,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
             saver: Any = stack.enter_context(cls.from_conn_string(str(path)))
             if args.same_sync:
                 saver.conn.execute("PRAGMA synchronous = NORMAL")
-            sides.append(Side(name, path, saver, chat_graph(saver)))
+            sides.append(Side(name, saver, chat_graph(saver), path))
         info: dict[str, Any] = {"turns": turns, "same_sync": args.same_sync}
         info["expected_checkpoints"] = expected_checkpoints(turns)
         metrics = chat_metrics(sides, turns, info)
@@ -239,9 +270,38 @@ def main(argv: list[str] | None = None) -> int:
     info["seconds"] = round(time.perf_counter() - started, 1)
     report(metrics, info)
     print(f"\n(ran in {info['seconds']} s)")
+    return json_payload(metrics, info)
+
+
+def json_payload(metrics: list[Metric], info: dict[str, Any]) -> dict[str, Any]:
+    rows = [{**vars(m), "ours_over_theirs": m.ours / m.theirs, "met": met(m)} for m in metrics]
+    return {"info": info, "metrics": rows}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.splitlines()[0])
+    backends = ("sqlite", "postgres", "all")
+    parser.add_argument("--backend", choices=backends, default="all", help="default: all")
+    parser.add_argument("--turns", type=int, help="SQLite: user turns in the chat (default 200)")
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    json_help = "also write the numbers here, as {backend: {info, metrics}}"
+    parser.add_argument("--json", type=Path, metavar="PATH", help=json_help)
+    sync_help = "SQLite: give LangGraph's saver synchronous=NORMAL too: no fsync per put"
+    parser.add_argument("--same-sync", action="store_true", help=sync_help)
+    args = parser.parse_args(argv)
+    if args.turns is not None and args.turns < 1:
+        parser.error("--turns must be at least 1")
+    out: dict[str, Any] = {}
+    if args.backend in ("sqlite", "all"):
+        print("=== SQLite ===", flush=True)
+        out["sqlite"] = run_sqlite(args)
+    if args.backend in ("postgres", "all"):
+        from scripts import bench_postgres  # imports this module: load it only when needed
+
+        print("\n=== PostgreSQL ===" if out else "=== PostgreSQL ===", flush=True)
+        out["postgres"] = bench_postgres.run(quick=args.quick)
     if args.json:
-        rows = [{**vars(m), "ours_over_theirs": m.ours / m.theirs, "met": met(m)} for m in metrics]
-        args.json.write_text(json.dumps({"info": info, "metrics": rows}, indent=2) + "\n")
+        args.json.write_text(json.dumps(out, indent=2) + "\n")
     return 0
 
 

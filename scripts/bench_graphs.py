@@ -8,6 +8,7 @@ turn 5, so 200 turns make 732.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -109,11 +110,42 @@ def route(state: MessagesState) -> str:
     return "tools" if isinstance(last, AIMessage) and last.tool_calls else END
 
 
-def chat_graph(checkpointer: BaseCheckpointSaver) -> CompiledStateGraph:
+def chat_graph(checkpointer: BaseCheckpointSaver, model_seconds: float = 0.0) -> CompiledStateGraph:
+    """The chat for `invoke`; the model node sleeps `model_seconds` first, if any."""
+
+    def slow_model(state: MessagesState) -> dict[str, Any]:
+        time.sleep(model_seconds)
+        return model(state)
+
+    return _build(checkpointer, slow_model if model_seconds else model, tools)
+
+
+def async_chat_graph(
+    checkpointer: BaseCheckpointSaver, model_seconds: float = 0.0
+) -> CompiledStateGraph:
+    """The same chat with async nodes, for `ainvoke`: the model yields to the event loop
+    (`asyncio.sleep(model_seconds)`, 0 by default) and never blocks it."""
+
+    async def amodel(state: MessagesState) -> dict[str, Any]:
+        await asyncio.sleep(model_seconds)
+        return model(state)
+
+    async def atools(state: MessagesState) -> dict[str, Any]:
+        return tools(state)
+
+    async def aroute(state: MessagesState) -> str:  # a sync one would go through a thread pool
+        return route(state)
+
+    return _build(checkpointer, amodel, atools, aroute)
+
+
+def _build(
+    checkpointer: BaseCheckpointSaver, model_node: Any, tools_node: Any, router: Any = route
+) -> CompiledStateGraph:
     builder = StateGraph(MessagesState)
-    builder.add_node("model", model)
-    builder.add_node("tools", tools)
+    builder.add_node("model", model_node)
+    builder.add_node("tools", tools_node)
     builder.add_edge(START, "model")
-    builder.add_conditional_edges("model", route, ["tools", END])
+    builder.add_conditional_edges("model", router, ["tools", END])
     builder.add_edge("tools", "model")
     return builder.compile(checkpointer=checkpointer)
