@@ -56,15 +56,22 @@ def open_saver(url: str, *, namespace: str = "", create: bool = False) -> Iterat
         if not create and not Path(path).exists():
             raise StorageError(f"no SQLite database at {path!r} (from {url!r})")
         with SqliteSaver.from_conn_string(path, namespace=namespace) as saver:
-            yield saver
+            yield _existing(saver, url, create)
     elif scheme in ("postgresql", "postgres"):
         conn_string, schema = split_schema(url)
         with PostgresSaver.from_conn_string(
             conn_string, namespace=namespace, schema=schema
         ) as saver:
-            yield saver
+            yield _existing(saver, url, create)
     else:
         raise InvalidConfigError(f"cannot open {redact(url)!r}: expected {FORMS}")
+
+
+def _existing(saver: HistorySaver, url: str, create: bool) -> HistorySaver:
+    """Without `create`, a database where setup() never ran is an error, not a new schema."""
+    if not create and saver.schema_version() is None:
+        raise StorageError(f"no saver tables at {redact(url)!r}; check the URL and ?schema=")
+    return saver
 
 
 def sqlite_path(url: str) -> str:

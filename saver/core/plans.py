@@ -71,6 +71,15 @@ def setup(d: Dialect) -> Plan[int]:
     return latest
 
 
+def schema_version(d: Dialect) -> Plan[int | None]:
+    """The schema version of the database, or None where setup() never ran. Creates nothing."""
+    found = yield Stmt(d.SELECT_HAS_TABLES)
+    if not found[0][0]:
+        return None
+    version = yield Stmt(d.SELECT_SCHEMA_VERSION)
+    return int(version[0][0]) if version and version[0][0] is not None else None
+
+
 # --- writing ---------------------------------------------------------------------------
 
 
@@ -88,7 +97,7 @@ def put(
 
 
 def _put(d: Dialect, blob_rows: list[rows.BlobRow], row: rows.CheckpointRow, t: Target) -> Plan:
-    for stmt in d.put_statements(blob_rows, row):
+    for stmt in d.put_statements(blob_rows, row):  # noqa: UP028 (rows are sent back)
         yield stmt
     return {
         "configurable": {
@@ -116,7 +125,7 @@ def put_writes(
 
 
 def _put_writes(d: Dialect, replace: list[rows.WriteRow], keep_first: list[rows.WriteRow]) -> Plan:
-    for stmt in d.write_statements(replace, keep_first):
+    for stmt in d.write_statements(replace, keep_first):  # noqa: UP028 (rows are sent back)
         yield stmt
 
 

@@ -59,6 +59,7 @@ class Dialect:
     LOCK_THREADS: str | None = None  # the same for a batch of threads, in a fixed order
     PREPARE_SCHEMA: tuple[str, ...]
     LOCK_MIGRATIONS: str | None
+    SELECT_HAS_TABLES: str
 
     # --- hooks ---------------------------------------------------------------------------
 

@@ -13,6 +13,10 @@ from saver.errors import InvalidConfigError
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 
+def _literal(identifier: str) -> str:
+    return "'" + identifier + "'"  # an IDENTIFIER-checked name: no quote can be inside
+
+
 def _many_rows(insert: str, count: int) -> str:
     """An INSERT ... VALUES (...) statement with its row of placeholders repeated."""
     head, rest = insert.split(" VALUES ", 1)
@@ -38,6 +42,13 @@ class PostgresDialect(Dialect):
         # Held to the end of setup()'s transaction, so processes migrate one at a time.
         self.LOCK_MIGRATIONS = (
             f"SELECT pg_advisory_xact_lock(hashtext('langgraph-checkpoint-history:{schema or ''}'))"
+        )
+        self.SELECT_HAS_TABLES = (
+            f"SELECT COUNT(*) FROM pg_tables WHERE schemaname = {_literal(schema or 'public')} "
+            "AND tablename = 'history_migrations'"
+            if schema
+            else "SELECT COUNT(*) FROM pg_tables WHERE tablename = 'history_migrations' "
+            "AND schemaname = ANY(current_schemas(false))"
         )
         super().__init__()
 

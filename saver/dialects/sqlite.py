@@ -19,6 +19,10 @@ class SqliteDialect(Dialect):
     PREPARE_SCHEMA = ()
     LOCK_MIGRATIONS = None  # BEGIN IMMEDIATE already serialises setup() across processes
 
+    SELECT_HAS_TABLES = (
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'history_migrations'"
+    )
+
     def entries(self, expr: str) -> str:
         return f"json_each({expr}) AS j"
 

@@ -95,6 +95,11 @@ class AsyncHistorySaver(BaseCheckpointSaver[str]):
         await self._execute(plans.setup(self.dialect), WRITE)
         self._ready = True
 
+    async def aschema_version(self) -> int | None:
+        """The database's schema version, or None where this saver's tables are not there
+        (unlike every other call, this one never creates them)."""
+        return await self._execute(plans.schema_version(self.dialect), SNAPSHOT)
+
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         return await self._run(plans.get_tuple(self._ctx, config), READ)
 

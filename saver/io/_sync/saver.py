@@ -96,6 +96,11 @@ class HistorySaver(BaseCheckpointSaver[str]):
         self._execute(plans.setup(self.dialect), WRITE)
         self._ready = True
 
+    def schema_version(self) -> int | None:
+        """The database's schema version, or None where this saver's tables are not there
+        (unlike every other call, this one never creates them)."""
+        return self._execute(plans.schema_version(self.dialect), SNAPSHOT)
+
     def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         return self._run(plans.get_tuple(self._ctx, config), READ)
 
