@@ -214,3 +214,11 @@ async def test_an_int_thread_id_and_its_string_name_the_same_thread(open_saver: 
         found = await cp.aget_tuple({"configurable": {"thread_id": "7"}})
     assert found is not None
     assert found.config["configurable"]["thread_id"] == "7"
+
+
+async def test_schema_version_is_none_before_setup_and_creates_nothing(open_saver: Any) -> None:
+    async with open_saver() as cp:
+        assert await cp.aschema_version() is None
+        assert await cp.aschema_version() is None  # asking created nothing
+        await cp.setup()
+        assert await cp.aschema_version() == 1

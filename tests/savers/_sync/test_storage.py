@@ -215,3 +215,11 @@ def test_an_int_thread_id_and_its_string_name_the_same_thread(open_saver: Any) -
         found = cp.get_tuple({"configurable": {"thread_id": "7"}})
     assert found is not None
     assert found.config["configurable"]["thread_id"] == "7"
+
+
+def test_schema_version_is_none_before_setup_and_creates_nothing(open_saver: Any) -> None:
+    with open_saver() as cp:
+        assert cp.schema_version() is None
+        assert cp.schema_version() is None  # asking created nothing
+        cp.setup()
+        assert cp.schema_version() == 1
