@@ -1,10 +1,12 @@
 """Ours against LangGraph's savers on the same chat graph, in one run, as ratios.
 
-    scripts/bench [--backend sqlite|postgres|all] [--turns N] [--quick] [--json PATH] [--same-sync]
+    scripts/bench [--backend sqlite|postgres|retention|all] [--turns N] [--quick] [--json PATH]
+                  [--same-sync]
 
 SQLite: each saver gets its own fresh file in a temp dir. Both run the same chat turn by turn and
 every timed operation alternates between them, so a noisy machine slows both alike.
-`--backend postgres` (or the default, `all`) also runs scripts/bench_postgres.py.
+`--backend postgres` (or the default, `all`) also runs scripts/bench_postgres.py, and
+`--backend retention` (or `all`) scripts/bench_retention.py: cleanup on both databases.
 """
 
 from __future__ import annotations
@@ -280,7 +282,7 @@ def json_payload(metrics: list[Metric], info: dict[str, Any]) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.splitlines()[0])
-    backends = ("sqlite", "postgres", "all")
+    backends = ("sqlite", "postgres", "retention", "all")
     parser.add_argument("--backend", choices=backends, default="all", help="default: all")
     parser.add_argument("--turns", type=int, help="SQLite: user turns in the chat (default 200)")
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
@@ -300,6 +302,11 @@ def main(argv: list[str] | None = None) -> int:
 
         print("\n=== PostgreSQL ===" if out else "=== PostgreSQL ===", flush=True)
         out["postgres"] = bench_postgres.run(quick=args.quick)
+    if args.backend in ("retention", "all"):
+        from scripts import bench_retention  # imports this module too
+
+        print("\n=== Retention ===" if out else "=== Retention ===", flush=True)
+        out["retention"] = bench_retention.run(quick=args.quick)
     if args.json:
         args.json.write_text(json.dumps(out, indent=2) + "\n")
     return 0

@@ -10,7 +10,7 @@ from saver.core import codec
 from saver.errors import CorruptRowError
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # a sweep builds one per checkpoint: slots keep that cheap
 class Node:
     """One checkpoint as the lineage logic sees it."""
 

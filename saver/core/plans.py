@@ -183,8 +183,9 @@ def _drop_checkpoints(d: Dialect, namespace: str, tid: str, pairs: list[tuple[st
         yield Stmt(d.LOCK_THREAD, (tid, namespace))
     yield Stmt(d.DELETE_WRITES_OF, (tid, namespace, d.keys(pairs)), fetch=False)
     yield Stmt(d.DELETE_CHECKPOINTS, (tid, namespace, d.keys(pairs)), fetch=False)
-    graph = yield Stmt(d.SELECT_THREAD_GRAPH, (tid, namespace))
+    # Blobs before checkpoints (see retention.sweep): a concurrent put's blob is never garbage.
     blob_keys = yield Stmt(d.SELECT_THREAD_BLOB_KEYS, (tid, namespace))
+    graph = yield Stmt(d.SELECT_THREAD_GRAPH, (tid, namespace))
     garbage = lineage.garbage_blobs(map(lineage.node_from_row, graph), blob_keys)
     if garbage:
         yield Stmt(d.DELETE_BLOBS, (tid, namespace, d.keys(garbage)), fetch=False)

@@ -53,6 +53,7 @@ class Dialect:
 
     name: str
     PIN_JOIN = "JOIN"  # a join whose left side must stay the outer loop
+    BATCH_PAUSE = 0.0  # seconds a cleanup waits between batches, to let writers in
     EMPTY_OBJECT = "'{}'"
     MIGRATIONS: list[tuple[int, list[str]]]
     LOCK_THREAD: str | None = None  # held by a transaction that writes or collects a thread
@@ -79,6 +80,10 @@ class Dialect:
     def unpack(self, width: int) -> str:
         """A subquery of `width` text columns, from one JSON parameter (a list of lists)."""
         raise NotImplementedError
+
+    def in_list(self, column: str) -> str:
+        """`column` is one of the values of a list parameter (see `array`)."""
+        return f"{column} IN ({self.unpack(1)})"
 
     def is_object(self, expr: str) -> str:
         """True when a JSON column holds an object (never an error, whatever it holds)."""
@@ -165,7 +170,7 @@ class Dialect:
         )
         self.SELECT_RUN_CHECKPOINTS = s(
             f"SELECT thread_id, checkpoint_ns, checkpoint_id FROM {c} "
-            f"WHERE namespace = ? AND run_id IN ({self.unpack(1)})"
+            f"WHERE namespace = ? AND {self.in_list('run_id')}"
         )
         self.SELECT_THREAD_GRAPH = s(
             "SELECT checkpoint_ns, checkpoint_id, parent_checkpoint_id, "
@@ -174,7 +179,7 @@ class Dialect:
         )
         self.SELECT_THREAD_BLOB_KEYS = s(f"SELECT checkpoint_ns, channel, version FROM {b} {scope}")
         # The cleanup job reads and deletes a batch of threads with one statement each.
-        of_threads = f"WHERE namespace = ? AND thread_id IN ({self.unpack(1)})"
+        of_threads = f"WHERE namespace = ? AND {self.in_list('thread_id')}"
         self.SELECT_GRAPHS_OF = s(
             "SELECT thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, "
             f"{self.json_text('blob_versions')}, created_at, "
@@ -190,15 +195,11 @@ class Dialect:
             f"FROM {w} {of_threads} GROUP BY thread_id, checkpoint_ns, checkpoint_id"
         )
         self.DELETE_THREADS = tuple(s(f"DELETE FROM {t} {of_threads}") for t in (w, b, c))
-        by_checkpoint = (
-            f"WHERE (thread_id, namespace, checkpoint_ns, checkpoint_id) IN ({self.unpack(4)})"
-        )
+        # Run once per key (many=True): a primary-key probe each, no list to unpack.
+        by_checkpoint = f"{in_ns} AND checkpoint_id = ?"
         self.DELETE_WRITES_BY = s(f"DELETE FROM {w} {by_checkpoint}")
         self.DELETE_CHECKPOINTS_BY = s(f"DELETE FROM {c} {by_checkpoint}")
-        self.DELETE_BLOBS_BY = s(
-            f"DELETE FROM {b} WHERE (thread_id, namespace, checkpoint_ns, channel, version) "
-            f"IN ({self.unpack(5)})"
-        )
+        self.DELETE_BLOBS_BY = s(f"DELETE FROM {b} {in_ns} AND channel = ? AND version = ?")
         # Per thread: checkpoints, oldest, newest, and the most in one checkpoint_ns.
         stats = (
             "SELECT thread_id, SUM(n), MIN(oldest), MAX(newest), MAX(n) FROM ("
@@ -232,8 +233,7 @@ class Dialect:
         )
         self.SELECT_CHANNEL_WRITES = s(
             "SELECT checkpoint_id, task_id, idx, task_path, channel, type, data "
-            f"FROM {w} {in_ns} AND checkpoint_id IN ({self.unpack(1)}) "
-            f"AND channel IN ({self.unpack(1)})"
+            f"FROM {w} {in_ns} AND {self.in_list('checkpoint_id')} AND {self.in_list('channel')}"
         )
 
     def put_statements(self, blob_rows: list[Any], row: Any) -> list[Stmt]:

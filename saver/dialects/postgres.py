@@ -100,6 +100,11 @@ class PostgresDialect(Dialect):
     def is_object(self, expr: str) -> str:
         return f"(jsonb_typeof({expr}) = 'object')"
 
+    def in_list(self, column: str) -> str:
+        # An ARRAY lets the planner probe the primary key; IN (set-returning function)
+        # would hash-join a scan of the whole table.
+        return f"{column} = ANY(ARRAY({self.unpack(1)}))"
+
     def json_text(self, expr: str) -> str:
         return f"{expr}::text"
 

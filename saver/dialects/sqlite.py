@@ -15,6 +15,9 @@ def _path(keys: tuple[str, ...]) -> str:
 class SqliteDialect(Dialect):
     name = "sqlite"
     PIN_JOIN = "CROSS JOIN"  # SQLite never reorders a CROSS JOIN: one index probe per row
+    # A writer polls for the write lock every millisecond or two (executor); this gap
+    # between two cleanup transactions is when it gets in.
+    BATCH_PAUSE = 0.003
     MIGRATIONS = load_migrations("sqlite")
     PREPARE_SCHEMA = ()
     LOCK_MIGRATIONS = None  # BEGIN IMMEDIATE already serialises setup() across processes

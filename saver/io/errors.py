@@ -43,6 +43,10 @@ def from_postgres(exc: BaseException, can_reconnect: bool = True) -> StorageErro
             else "this saver cannot reopen a connection it was given; pass a new one"
         )
         return TransientStorageError(f"PostgreSQL connection lost or unavailable ({text}); {then}")
+    if isinstance(exc, (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected)):
+        return TransientStorageError(
+            f"PostgreSQL: a concurrent change got in the way; retry: {text}"
+        )
     if isinstance(exc, psycopg.errors.UndefinedTable):
         return StorageError(f"saver tables are missing; call setup() first: {text}")
     return StorageError(f"PostgreSQL error: {text}")

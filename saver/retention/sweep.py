@@ -93,8 +93,10 @@ def sweep(
     tids = d.array(sorted(thread_ids))
     if d.LOCK_THREADS:  # two collectors of a thread take turns
         yield Stmt(d.LOCK_THREADS, (namespace, tids))
-    graph = yield Stmt(d.SELECT_GRAPHS_OF, (namespace, tids))
+    # Blobs before checkpoints: a put commits both at once, so any blob read here belongs to
+    # a checkpoint the next read sees, and a put landing in between adds no collectable blob.
     blobs = yield Stmt(d.SELECT_BLOB_SIZES_OF, (namespace, tids))
+    graph = yield Stmt(d.SELECT_GRAPHS_OF, (namespace, tids))
     write_stats = yield Stmt(d.SELECT_WRITE_STATS_OF, (namespace, tids))
     nodes: dict[str, list[lineage.Node]] = defaultdict(list)
     for row in graph:
@@ -138,10 +140,10 @@ def sweep(
         for sql in d.DELETE_THREADS:
             yield Stmt(sql, (namespace, d.array(whole)), fetch=False)
     if checkpoints:
-        yield Stmt(d.DELETE_WRITES_BY, (d.keys(checkpoints),), fetch=False)
-        yield Stmt(d.DELETE_CHECKPOINTS_BY, (d.keys(checkpoints),), fetch=False)
+        yield Stmt(d.DELETE_WRITES_BY, checkpoints, many=True)
+        yield Stmt(d.DELETE_CHECKPOINTS_BY, checkpoints, many=True)
     if garbage:
-        yield Stmt(d.DELETE_BLOBS_BY, (d.keys(garbage),), fetch=False)
+        yield Stmt(d.DELETE_BLOBS_BY, garbage, many=True)
     return report
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -201,6 +202,8 @@ class AsyncHistorySaver(BaseCheckpointSaver[str]):
                 sweep.candidates(self._ctx, cutoffs, after, PAGE_SIZE, tid), READ
             )
             for batch in sweep.batches(page, batch_size):
+                if report.batches and self.dialect.BATCH_PAUSE:
+                    await asyncio.sleep(self.dialect.BATCH_PAUSE)
                 plan = sweep.sweep(self._ctx, cutoffs, batch, dry_run)
                 done = await self._run(plan, SNAPSHOT if dry_run else RELAXED)
                 report.add(done)

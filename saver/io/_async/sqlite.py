@@ -29,8 +29,10 @@ BEGIN = {
 }
 # WAL lets readers run beside a writer; the busy timeout makes writers queue, not fail;
 # synchronous=FULL so a committed checkpoint survives a power cut, not only a crash.
-BUSY_SECONDS = 30.0
-PRAGMAS = (f"PRAGMA busy_timeout = {int(BUSY_SECONDS * 1000)}", "PRAGMA synchronous = FULL")
+BUSY_SECONDS = 30.0  # how long a writer waits for the write lock before giving up
+# SQLite's own busy wait backs off to 100 ms naps and misses short gaps between another
+# connection's transactions; so it waits briefly, and the executor polls for the rest.
+PRAGMAS = ("PRAGMA busy_timeout = 20", "PRAGMA synchronous = FULL")
 
 
 class AsyncSqliteExecutor:
@@ -54,18 +56,20 @@ class AsyncSqliteExecutor:
         except SQLITE_ERRORS as exc:
             raise from_sqlite(exc) from exc
 
-    async def switch_to_wal(self) -> None:
-        """SQLite won't wait on the lock that switching a new file to WAL needs; retry it."""
-        deadline, delay = time.monotonic() + BUSY_SECONDS, 0.001
+    async def patiently(self, stmt: Stmt) -> None:
+        """Run a statement that needs a lock, retrying every millisecond or two while the
+        database is busy, up to BUSY_SECONDS: taking the write lock (BEGIN IMMEDIATE), and
+        switching a new file to WAL, which SQLite never waits for at all."""
+        deadline, delay = time.monotonic() + BUSY_SECONDS, 0.0005
         while True:
             try:
-                await self.sql(Stmt("PRAGMA journal_mode = WAL"))
+                await self.sql(stmt)
                 return
             except TransientStorageError:
                 if time.monotonic() > deadline:
                     raise
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 0.1)
+                delay = min(delay * 2, 0.002)
 
     async def run(self, plan: plans.Plan[Any], mode: str) -> Any:
         if self.closed:
@@ -75,14 +79,14 @@ class AsyncSqliteExecutor:
             if not self.prepared:
                 for pragma in PRAGMAS:
                     await self.sql(Stmt(pragma))
-                await self.switch_to_wal()
+                await self.patiently(Stmt("PRAGMA journal_mode = WAL"))
                 self.prepared = True
             if mode == READ:
                 return await drive(plan, self.sql)
             if mode == RELAXED:  # WAL stays consistent; only the fsync at commit is skipped
                 await self.sql(Stmt("PRAGMA synchronous = NORMAL"))
             try:
-                await self.sql(Stmt(BEGIN[mode]))
+                await self.patiently(Stmt(BEGIN[mode]))
                 result = await drive(plan, self.sql)
                 await self.sql(Stmt("COMMIT"))
                 return result

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 import random
 import time
 from collections.abc import Iterator, Callable, Mapping, Sequence
@@ -202,6 +203,8 @@ class HistorySaver(BaseCheckpointSaver[str]):
                 sweep.candidates(self._ctx, cutoffs, after, PAGE_SIZE, tid), READ
             )
             for batch in sweep.batches(page, batch_size):
+                if report.batches and self.dialect.BATCH_PAUSE:
+                    time.sleep(self.dialect.BATCH_PAUSE)
                 plan = sweep.sweep(self._ctx, cutoffs, batch, dry_run)
                 done = self._run(plan, SNAPSHOT if dry_run else RELAXED)
                 report.add(done)

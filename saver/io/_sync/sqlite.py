@@ -30,8 +30,10 @@ BEGIN = {
 }
 # WAL lets readers run beside a writer; the busy timeout makes writers queue, not fail;
 # synchronous=FULL so a committed checkpoint survives a power cut, not only a crash.
-BUSY_SECONDS = 30.0
-PRAGMAS = (f"PRAGMA busy_timeout = {int(BUSY_SECONDS * 1000)}", "PRAGMA synchronous = FULL")
+BUSY_SECONDS = 30.0  # how long a writer waits for the write lock before giving up
+# SQLite's own busy wait backs off to 100 ms naps and misses short gaps between another
+# connection's transactions; so it waits briefly, and the executor polls for the rest.
+PRAGMAS = ("PRAGMA busy_timeout = 20", "PRAGMA synchronous = FULL")
 
 
 class SqliteExecutor:
@@ -55,18 +57,20 @@ class SqliteExecutor:
         except SQLITE_ERRORS as exc:
             raise from_sqlite(exc) from exc
 
-    def switch_to_wal(self) -> None:
-        """SQLite won't wait on the lock that switching a new file to WAL needs; retry it."""
-        deadline, delay = time.monotonic() + BUSY_SECONDS, 0.001
+    def patiently(self, stmt: Stmt) -> None:
+        """Run a statement that needs a lock, retrying every millisecond or two while the
+        database is busy, up to BUSY_SECONDS: taking the write lock (BEGIN IMMEDIATE), and
+        switching a new file to WAL, which SQLite never waits for at all."""
+        deadline, delay = time.monotonic() + BUSY_SECONDS, 0.0005
         while True:
             try:
-                self.sql(Stmt("PRAGMA journal_mode = WAL"))
+                self.sql(stmt)
                 return
             except TransientStorageError:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(delay)
-                delay = min(delay * 2, 0.1)
+                delay = min(delay * 2, 0.002)
 
     def run(self, plan: plans.Plan[Any], mode: str) -> Any:
         if self.closed:
@@ -76,14 +80,14 @@ class SqliteExecutor:
             if not self.prepared:
                 for pragma in PRAGMAS:
                     self.sql(Stmt(pragma))
-                self.switch_to_wal()
+                self.patiently(Stmt("PRAGMA journal_mode = WAL"))
                 self.prepared = True
             if mode == READ:
                 return drive(plan, self.sql)
             if mode == RELAXED:  # WAL stays consistent; only the fsync at commit is skipped
                 self.sql(Stmt("PRAGMA synchronous = NORMAL"))
             try:
-                self.sql(Stmt(BEGIN[mode]))
+                self.patiently(Stmt(BEGIN[mode]))
                 result = drive(plan, self.sql)
                 self.sql(Stmt("COMMIT"))
                 return result
