@@ -319,6 +319,7 @@ class ListQuery:
 
     def _page(self, where: list[str], params: list[Any], size: int) -> Plan:
         found = yield Stmt(self.ctx.dialect.select_page(where), (*params, size))
+        self.reader = rows.TupleReader(self.ctx.serde, share_items=True)  # memory: one page
         page = self.reader.read(found)
         self.finished = len(page) < size
         if self.remaining is not None:

@@ -17,6 +17,28 @@ def _literal(identifier: str) -> str:
     return "'" + identifier + "'"  # an IDENTIFIER-checked name: no quote can be inside
 
 
+MAX_PARAMS = 65535  # PostgreSQL's limit of parameters in one statement
+
+
+def replace_last(stmt: Stmt) -> Stmt:
+    return Stmt(stmt.sql, stmt.params, stmt.many, stmt.fetch, last=True)
+
+
+def _chunked(insert: str, rows: list[Any]) -> list[Stmt]:
+    """Multi-row INSERTs of `rows`, each within the parameter limit."""
+    if not rows:
+        return []
+    size = MAX_PARAMS // len(rows[0])
+    return [
+        Stmt(
+            _many_rows(insert, len(chunk)),
+            [value for row in chunk for value in row],
+            fetch=False,
+        )
+        for chunk in (rows[i : i + size] for i in range(0, len(rows), size))
+    ]
+
+
 def _many_rows(insert: str, count: int) -> str:
     """An INSERT ... VALUES (...) statement with its row of placeholders repeated."""
     head, rest = insert.split(" VALUES ", 1)
@@ -53,23 +75,16 @@ class PostgresDialect(Dialect):
         super().__init__()
 
     def put_statements(self, blob_rows: list[Any], row: Any) -> list[Stmt]:
-        # One statement (a data-modifying CTE), so a put needs no transaction or pipeline.
-        if not blob_rows:
-            return [Stmt(self.UPSERT_CHECKPOINT, row, fetch=False, last=True)]
-        blobs = _many_rows(self.INSERT_BLOB, len(blob_rows))
-        params = [value for blob in blob_rows for value in blob]
-        sql = f"WITH new_blobs AS ({blobs}) {self.UPSERT_CHECKPOINT}"
-        return [Stmt(sql, (*params, *row), fetch=False, last=True)]
+        # The shared thread lock keeps a collector (exclusive) from deleting this thread, or
+        # a blob this checkpoint reuses, between its reads and its deletes. Pipelined with
+        # the multi-row inserts: one round trip, one implicit transaction.
+        out = [Stmt(self.LOCK_THREAD_SHARED, (row[0], row[1]), fetch=False)]
+        out += _chunked(self.INSERT_BLOB, blob_rows)
+        return [*out, Stmt(self.UPSERT_CHECKPOINT, row, fetch=False, last=True)]
 
     def write_statements(self, replace: list[Any], keep_first: list[Any]) -> list[Stmt]:
-        parts = [(self.UPSERT_WRITE, replace), (self.INSERT_WRITE, keep_first)]
-        parts = [(_many_rows(sql, len(rows)), rows) for sql, rows in parts if rows]
-        params = [value for _, rows in parts for row in rows for value in row]
-        if len(parts) == 1:
-            return [Stmt(parts[0][0], params, fetch=False, last=True)]
-        return [
-            Stmt(f"WITH special AS ({parts[0][0]}) {parts[1][0]}", params, fetch=False, last=True)
-        ]
+        out = _chunked(self.UPSERT_WRITE, replace) + _chunked(self.INSERT_WRITE, keep_first)
+        return [*out[:-1], replace_last(out[-1])] if out else []
 
     def sql(self, text: str) -> str:
         return text.replace("?", "%s")
@@ -81,10 +96,11 @@ class PostgresDialect(Dialect):
         return "?::jsonb"
 
     EMPTY_OBJECT = "'{}'::jsonb"
-    # Collectors of one thread (prune, cleanup) take turns, in thread order, so two of them
-    # never deadlock (SQLite gets the same from BEGIN IMMEDIATE). A put needs no lock: it
-    # builds on a kept checkpoint, whose blobs no collector deletes.
+    # Collectors of a thread (prune, cleanup) hold its lock exclusively, taken in thread
+    # order so two never deadlock; puts hold it shared (SQLite gets both from BEGIN
+    # IMMEDIATE).
     LOCK_THREAD = "SELECT pg_advisory_xact_lock(hashtext(%s), hashtext(%s))"
+    LOCK_THREAD_SHARED = "SELECT pg_advisory_xact_lock_shared(hashtext(%s), hashtext(%s))"
     LOCK_THREADS = (
         "SELECT pg_advisory_xact_lock(hashtext(t), hashtext(%s)) FROM "
         "(SELECT jsonb_array_elements_text(%s::jsonb) AS t ORDER BY 1) AS threads"

@@ -49,6 +49,8 @@ class AsyncPostgresExecutor:
             assert self.conn is not None
             async with self.lock:
                 if self.conn.broken and self.reopen is not None:
+                    with suppress(*POSTGRES_ERRORS):
+                        await self.conn.close()
                     self.conn = await self.reopen()
                 elif self.conn.closed:
                     raise SaverClosedError("the PostgreSQL connection was closed under this saver")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -25,12 +26,13 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 from saver.core import plans
 from saver.core.config import thread_id_of
 from saver.dialects.base import Dialect, Stmt
-from saver.errors import InvalidConfigError
+from saver.errors import InvalidConfigError, StorageError
 from saver.retention import sweep
 from saver.retention.policy import Cutoffs, RetentionPolicy
 from saver.retention.sweep import CleanupReport
 from saver.retention.sweeper import AsyncSweeper
 
+logger = logging.getLogger("saver")
 PAGE_SIZE = 1000  # threads per candidate page
 TRIM_EVERY = 8  # puts to one thread between trims when retention is on
 
@@ -99,7 +101,10 @@ class AsyncHistorySaver(BaseCheckpointSaver[str]):
     async def aschema_version(self) -> int | None:
         """The database's schema version, or None where this saver's tables are not there
         (unlike every other call, this one never creates them)."""
-        return await self._execute(plans.schema_version(self.dialect), SNAPSHOT)
+        version = await self._execute(plans.schema_version(self.dialect), SNAPSHOT)
+        if version == max(v for v, _ in self.dialect.MIGRATIONS):
+            self._ready = True  # up to date: later calls need not run setup() (or write)
+        return version
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         return await self._run(plans.get_tuple(self._ctx, config), READ)
@@ -126,8 +131,11 @@ class AsyncHistorySaver(BaseCheckpointSaver[str]):
     ) -> RunnableConfig:
         plan = plans.put(self._ctx, config, checkpoint, metadata, new_versions)
         saved = await self._run(plan, BATCH)
-        if self.retention is not None:
-            await self._trim_on_write(saved["configurable"]["thread_id"])
+        if self.retention is not None and (self.retention.keep_last or self.retention.max_age):
+            try:
+                await self._trim_on_write(saved["configurable"]["thread_id"])
+            except StorageError:  # the checkpoint is saved; the sweeper or next trim retries
+                logger.exception("retention trim after put failed; the put itself succeeded")
         return saved
 
     async def aput_writes(
@@ -253,6 +261,8 @@ class AsyncHistorySaver(BaseCheckpointSaver[str]):
     async def _trim_on_write(self, thread_id: str) -> None:
         """Apply the per-thread part of `retention` every few puts to a thread, so a put
         pays for trimming rarely and a thread stays near its limit."""
+        if len(self._puts_since_trim) > 10_000:  # many short threads: start counting afresh
+            self._puts_since_trim.clear()
         count = self._puts_since_trim.get(thread_id, 0) + 1
         self._puts_since_trim[thread_id] = count
         if count < TRIM_EVERY:

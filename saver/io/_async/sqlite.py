@@ -83,9 +83,9 @@ class AsyncSqliteExecutor:
                 self.prepared = True
             if mode == READ:
                 return await drive(plan, self.sql)
-            if mode == RELAXED:  # WAL stays consistent; only the fsync at commit is skipped
-                await self.sql(Stmt("PRAGMA synchronous = NORMAL"))
             try:
+                if mode == RELAXED:  # WAL stays consistent; only the fsync at commit is skipped
+                    await self.sql(Stmt("PRAGMA synchronous = NORMAL"))
                 await self.patiently(Stmt(BEGIN[mode]))
                 result = await drive(plan, self.sql)
                 await self.sql(Stmt("COMMIT"))

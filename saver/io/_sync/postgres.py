@@ -50,6 +50,8 @@ class PostgresExecutor:
             assert self.conn is not None
             with self.lock:
                 if self.conn.broken and self.reopen is not None:
+                    with suppress(*POSTGRES_ERRORS):
+                        self.conn.close()
                     self.conn = self.reopen()
                 elif self.conn.closed:
                     raise SaverClosedError("the PostgreSQL connection was closed under this saver")

@@ -84,9 +84,9 @@ class SqliteExecutor:
                 self.prepared = True
             if mode == READ:
                 return drive(plan, self.sql)
-            if mode == RELAXED:  # WAL stays consistent; only the fsync at commit is skipped
-                self.sql(Stmt("PRAGMA synchronous = NORMAL"))
             try:
+                if mode == RELAXED:  # WAL stays consistent; only the fsync at commit is skipped
+                    self.sql(Stmt("PRAGMA synchronous = NORMAL"))
                 self.patiently(Stmt(BEGIN[mode]))
                 result = drive(plan, self.sql)
                 self.sql(Stmt("COMMIT"))

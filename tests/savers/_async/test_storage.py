@@ -222,3 +222,23 @@ async def test_schema_version_is_none_before_setup_and_creates_nothing(open_save
         assert await cp.aschema_version() is None  # asking created nothing
         await cp.setup()
         assert await cp.aschema_version() == 1
+
+
+async def test_put_writes_of_thousands_of_writes_are_all_stored(open_saver: Any) -> None:
+    """A fan-out task can write more values than one statement takes parameters."""
+    async with open_saver() as cp:
+        saved = (await put_counter_chain(cp, "t", 1))[0]
+        pending = [(f"ch{i % 7}", i) for i in range(7000)]
+        await cp.aput_writes(saved, pending, task_id="fan-out")
+        tup = await cp.aget_tuple(saved)
+    assert [(ch, v) for _, ch, v in tup.pending_writes] == pending
+
+
+async def test_a_put_of_thousands_of_changed_channels_is_stored(open_saver: Any) -> None:
+    async with open_saver() as cp:
+        values = {f"ch{i}": i for i in range(9000)}
+        versions = {ch: "1" for ch in values}
+        checkpoint = make_checkpoint(1, values, versions)
+        saved = await cp.aput(config("t"), checkpoint, {"source": "loop", "step": 1}, versions)
+        tup = await cp.aget_tuple(saved)
+    assert tup.checkpoint["channel_values"] == values

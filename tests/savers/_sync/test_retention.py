@@ -38,6 +38,7 @@ from tests.savers._sync.spec_helpers import (
     TABLES,
     checkpoint_id,
     config,
+    corrupt_json,
     count_rows,
     put_counter_chain,
     put_step,
@@ -1234,3 +1235,13 @@ def test_start_sweeper_refuses_a_bad_batch_size_at_once(open_saver: Any) -> None
                 cp.start_sweeper(0.01, RetentionPolicy(keep_last=2), batch_size=0)
         finally:
             cp.stop_sweeper()
+
+
+def test_a_trim_on_write_that_fails_does_not_fail_the_put(open_saver: Any) -> None:
+    """The checkpoint is stored before the trim runs; the trim's error is logged, not raised."""
+    with open_saver(retention=RetentionPolicy(keep_last=3)) as cp:
+        stored = put_counter_chain(cp, "t", 2)
+        corrupt_json(open_saver, "metadata", "t", stored[0]["configurable"]["checkpoint_id"])
+        more = put_counter_chain(cp, "t", 10, first=3)
+        for saved in more:
+            assert cp.get_tuple(saved) is not None

@@ -223,3 +223,23 @@ def test_schema_version_is_none_before_setup_and_creates_nothing(open_saver: Any
         assert cp.schema_version() is None  # asking created nothing
         cp.setup()
         assert cp.schema_version() == 1
+
+
+def test_put_writes_of_thousands_of_writes_are_all_stored(open_saver: Any) -> None:
+    """A fan-out task can write more values than one statement takes parameters."""
+    with open_saver() as cp:
+        saved = (put_counter_chain(cp, "t", 1))[0]
+        pending = [(f"ch{i % 7}", i) for i in range(7000)]
+        cp.put_writes(saved, pending, task_id="fan-out")
+        tup = cp.get_tuple(saved)
+    assert [(ch, v) for _, ch, v in tup.pending_writes] == pending
+
+
+def test_a_put_of_thousands_of_changed_channels_is_stored(open_saver: Any) -> None:
+    with open_saver() as cp:
+        values = {f"ch{i}": i for i in range(9000)}
+        versions = {ch: "1" for ch in values}
+        checkpoint = make_checkpoint(1, values, versions)
+        saved = cp.put(config("t"), checkpoint, {"source": "loop", "step": 1}, versions)
+        tup = cp.get_tuple(saved)
+    assert tup.checkpoint["channel_values"] == values
