@@ -145,6 +145,14 @@ class AsyncSqliteSaver(LoopBridge, AsyncHistorySaver):
             raise StorageError(f"expected a SQLite path or sqlite:/// URL, got {conn_string!r}")
         if os.path.isdir(path):
             raise StorageError(f"cannot open SQLite database {path!r}: it is a directory")
+        folder = os.path.dirname(path)
+        if (
+            path != ":memory:"
+            and not path.startswith("file:")
+            and folder
+            and not os.path.isdir(folder)
+        ):
+            raise StorageError(f"cannot open SQLite database {path!r}: no folder {folder!r}")
         try:
             conn = await aiosqlite.connect(path, isolation_level=None, check_same_thread=False)
         except SQLITE_ERRORS as exc:
