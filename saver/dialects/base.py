@@ -129,6 +129,7 @@ class Dialect:
     # --- statements ----------------------------------------------------------------------
 
     def __init__(self) -> None:
+        self._pages: dict[tuple[str, ...], str] = {}
         c, b, w = (
             self.table(t) for t in ("history_checkpoints", "history_blobs", "history_writes")
         )
@@ -251,6 +252,14 @@ class Dialect:
     def select_page(self, where: list[str]) -> str:
         """A page of checkpoints with the blobs they use (each once) and their writes, in
         one statement, in the row shape rows.TupleReader reads."""
+        key = tuple(where)
+        if key not in self._pages:  # get_tuple asks for the same few shapes every time
+            if len(self._pages) > 256:  # filters of many shapes: keep the cache small
+                self._pages.clear()
+            self._pages[key] = self._select_page(where)
+        return self._pages[key]
+
+    def _select_page(self, where: list[str]) -> str:
         c, b, w = self.checkpoints, self.blobs, self.writes
         return self.sql(
             "WITH page AS MATERIALIZED ("
