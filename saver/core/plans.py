@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Generator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from langchain_core.runnables import RunnableConfig
@@ -254,8 +254,6 @@ class ListQuery:
     """A `list()` call, read in keyset pages so no lock is held while the caller iterates."""
 
     ctx: Context
-    where: list[str]
-    params: list[Any]
     leaves: list[filters.Leaf]
     thread_id: str | None
     checkpoint_ns: str | None
@@ -264,10 +262,6 @@ class ListQuery:
     remaining: int | None
     after: tuple[str, str, str] | None = None
     finished: bool = False
-    reader: rows.TupleReader = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.reader = rows.TupleReader(self.ctx.serde, share_items=True)
 
     @classmethod
     def of(
@@ -292,8 +286,6 @@ class ListQuery:
             raise InvalidConfigError(f"list: limit must be an int, got {limit!r}")
         return cls(
             ctx,
-            [],
-            [],
             filters.leaves(filter),
             thread_id,
             checkpoint_ns,
@@ -319,8 +311,8 @@ class ListQuery:
 
     def _page(self, where: list[str], params: list[Any], size: int) -> Plan:
         found = yield Stmt(self.ctx.dialect.select_page(where), (*params, size))
-        self.reader = rows.TupleReader(self.ctx.serde, share_items=True)  # memory: one page
-        page = self.reader.read(found)
+        # A reader per page: decoded values are shared within a page, and freed after it.
+        page = rows.TupleReader(self.ctx.serde, share_items=True).read(found)
         self.finished = len(page) < size
         if self.remaining is not None:
             self.remaining -= len(page)
