@@ -2,7 +2,8 @@
 
 Each command is a module with `add_parser(commands)`, which adds its subparser and sets
 `run(args) -> exit code` as its default; `main` parses, runs, and turns errors into exit codes:
-0 done, 1 the storage failed (`StorageError`), 2 a usage error (bad option, URL or config).
+0 done, 1 the storage failed (`StorageError`), 2 a usage error (bad option, URL or config),
+3 no such thread or checkpoint.
 """
 
 from __future__ import annotations
@@ -12,17 +13,17 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
-from saver.cli import cleanup
+from saver.cli import cleanup, inspect, migrate, transfer
 from saver.errors import InvalidConfigError, StorageError
 
-COMMANDS = (cleanup,)
-OK, FAILURE, USAGE, INTERRUPTED = 0, 1, 2, 130
+COMMANDS = (inspect, transfer, migrate, cleanup)
+OK, FAILURE, USAGE, NOT_FOUND, INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="saver",
-        description="Maintain the checkpoints a langgraph-checkpoint-history saver wrote.",
+        description="Inspect, move and maintain the checkpoints a langgraph-checkpoint-history saver wrote.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -44,12 +45,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(name, exc, USAGE)
     except StorageError as exc:
         return _fail(name, exc, FAILURE)
+    except LookupError as exc:
+        return _fail(name, exc.args[0] if exc.args else exc, NOT_FOUND)
     except KeyboardInterrupt:
         print(f"{name}: interrupted", file=sys.stderr)
         return INTERRUPTED
 
 
-def _fail(name: str, exc: Exception, code: int) -> int:
+def _fail(name: str, exc: object, code: int) -> int:
     print(f"{name}: error: {exc}", file=sys.stderr)
     return code
 

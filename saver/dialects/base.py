@@ -201,6 +201,50 @@ class Dialect:
         self.DELETE_WRITES_BY = s(f"DELETE FROM {w} {by_checkpoint}")
         self.DELETE_CHECKPOINTS_BY = s(f"DELETE FROM {c} {by_checkpoint}")
         self.DELETE_BLOBS_BY = s(f"DELETE FROM {b} {in_ns} AND channel = ? AND version = ?")
+        # keep_last by range (retention/sweep.py): per thread and checkpoint_ns, the oldest
+        # of the newest N (each found by one index seek), the newest time, and how many of
+        # the N are unreadable or carry DeltaChannel counters (the thread then goes row by row).
+        self.SELECT_KEEP_BOUNDS_OF = s(
+            f"WITH pairs AS (SELECT DISTINCT thread_id, checkpoint_ns FROM {c} {of_threads}), "
+            "kept AS (SELECT p.thread_id, p.checkpoint_ns, k.checkpoint_id, k.created_at, "
+            f"k.blob_versions, k.metadata FROM pairs p {self.PIN_JOIN} {c} k "
+            "ON k.thread_id = p.thread_id AND k.namespace = ? "
+            "AND k.checkpoint_ns = p.checkpoint_ns AND k.checkpoint_id >= COALESCE(("
+            f"SELECT y.checkpoint_id FROM {c} y WHERE y.thread_id = p.thread_id "
+            "AND y.namespace = ? AND y.checkpoint_ns = p.checkpoint_ns "
+            "ORDER BY y.checkpoint_id DESC LIMIT 1 OFFSET ?), '')) "
+            "SELECT thread_id, checkpoint_ns, MIN(checkpoint_id), MAX(created_at), SUM(CASE WHEN "
+            f"{self.is_object('blob_versions')} AND {self.is_object('metadata')} "
+            "THEN 0 ELSE 1 END), COUNT("
+            f"{self.json_get(self.readable_json('metadata'), ('counters_since_delta_snapshot',))}"
+            ") FROM kept GROUP BY thread_id, checkpoint_ns"
+        )
+        below = (
+            "(SELECT COUNT(*) FROM bounds k {} x ON x.thread_id = k.thread_id AND "
+            "x.namespace = ? AND x.checkpoint_ns = k.checkpoint_ns "
+            "AND x.checkpoint_id < k.checkpoint_id)"
+        )
+        self.COUNT_BELOW = s(
+            f"WITH bounds(thread_id, checkpoint_ns, checkpoint_id) AS ({self.unpack(3)}) "
+            f"SELECT {below.format(f'{self.PIN_JOIN} {c}')}, "
+            f"{below.format(f'{self.PIN_JOIN} {w}')}"
+        )
+        self.DELETE_WRITES_BELOW = s(f"DELETE FROM {w} {in_ns} AND checkpoint_id < ?")
+        self.DELETE_CHECKPOINTS_BELOW = s(f"DELETE FROM {c} {in_ns} AND checkpoint_id < ?")
+        named = (  # the blobs the threads' remaining checkpoints name
+            "WITH named AS MATERIALIZED (SELECT k.thread_id, k.checkpoint_ns, j.key AS channel, "
+            f"j.value AS version FROM {c} k, {self.entries('k.blob_versions')} "
+            f"WHERE k.namespace = ? AND {self.in_list('k.thread_id')}) "
+        )
+        unnamed = (
+            f"FROM {b} {of_threads} AND NOT EXISTS (SELECT 1 FROM named n "
+            f"WHERE n.thread_id = {b}.thread_id AND n.checkpoint_ns = {b}.checkpoint_ns "
+            f"AND n.channel = {b}.channel AND n.version = {b}.version)"
+        )
+        self.SUM_UNNAMED_BLOBS_OF = s(
+            f"{named}SELECT COUNT(*), SUM({self.byte_length('data')}) {unnamed}"
+        )
+        self.DELETE_UNNAMED_BLOBS_OF = s(f"{named}DELETE {unnamed}")
         # Per thread: checkpoints, oldest, newest, and the most in one checkpoint_ns.
         stats = (
             "SELECT thread_id, SUM(n), MIN(oldest), MAX(newest), MAX(n) FROM ("
@@ -235,6 +279,46 @@ class Dialect:
         self.SELECT_CHANNEL_WRITES = s(
             "SELECT checkpoint_id, task_id, idx, task_path, channel, type, data "
             f"FROM {w} {in_ns} AND {self.in_list('checkpoint_id')} AND {self.in_list('channel')}"
+        )
+        # A thread's rows as they are stored (core/threads.py: export, import, copy across).
+        self.EXPORT_THREAD = (
+            s(
+                "SELECT thread_id, namespace, checkpoint_ns, checkpoint_id, "
+                f"parent_checkpoint_id, type, checkpoint, {self.json_text('blob_versions')}, "
+                f"{self.json_text('metadata')}, run_id, created_at FROM {c} {scope} "
+                "ORDER BY checkpoint_ns, checkpoint_id"
+            ),
+            s(f"SELECT {BLOB_COLUMNS} FROM {b} {scope} ORDER BY checkpoint_ns, channel, version"),
+            s(
+                f"SELECT {WRITE_COLUMNS} FROM {w} {scope} "
+                "ORDER BY checkpoint_ns, checkpoint_id, task_id, idx"
+            ),
+        )
+        self.SELECT_TASK_PATHS = s(
+            f"SELECT DISTINCT checkpoint_id, task_id, task_path FROM {w} {in_ns}"
+        )
+        self.SELECT_THREAD_IDS = s(
+            f"SELECT DISTINCT thread_id FROM {c} WHERE namespace = ? AND thread_id > ? "
+            "ORDER BY thread_id LIMIT ?"
+        )
+
+    def select_threads(self, inner: list[str], outer: list[str]) -> str:
+        """Threads (core/threads.py): per thread of the root namespace its count, first and
+        last time and head, with the head's metadata and interrupt writes; `inner` filters
+        checkpoints, `outer` the thread (its head's metadata, its last time)."""
+        c, w = self.checkpoints, self.writes
+        return self.sql(
+            "SELECT s.thread_id, s.n, s.first_at, s.last_at, s.head, "
+            f"{self.json_text('metadata')}, (SELECT COUNT(*) FROM {w} x "
+            "WHERE x.thread_id = s.thread_id AND x.namespace = h.namespace "
+            "AND x.checkpoint_ns = '' AND x.checkpoint_id = s.head "
+            "AND x.channel = '__interrupt__') FROM (SELECT thread_id, COUNT(*) AS n, "
+            "MIN(created_at) AS first_at, MAX(created_at) AS last_at, "
+            f"MAX(checkpoint_id) AS head FROM {c} WHERE {' AND '.join(inner)} "
+            f"GROUP BY thread_id) s {self.PIN_JOIN} {c} h ON h.thread_id = s.thread_id "
+            "AND h.namespace = ? AND h.checkpoint_ns = '' AND h.checkpoint_id = s.head "
+            f"WHERE {' AND '.join(outer or ['1 = 1'])} "
+            "ORDER BY s.last_at DESC, s.thread_id LIMIT ?"
         )
 
     def put_statements(self, blob_rows: list[Any], row: Any) -> list[Stmt]:

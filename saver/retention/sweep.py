@@ -87,17 +87,78 @@ def candidates(
 def sweep(
     ctx: Context, c: Cutoffs, thread_ids: Sequence[str], dry_run: bool
 ) -> Plan[CleanupReport]:
-    """Apply the policy to a batch of threads in one transaction: three reads and at most
-    three deletes for the whole batch, whatever its size."""
+    """Apply the policy to a batch of threads in one transaction, with the same few
+    statements whatever its size."""
     d, namespace = ctx.dialect, ctx.namespace
-    tids = d.array(sorted(thread_ids))
+    tids = sorted(thread_ids)
     if d.LOCK_THREADS:  # two collectors of a thread take turns
-        yield Stmt(d.LOCK_THREADS, (namespace, tids))
+        yield Stmt(d.LOCK_THREADS, (namespace, d.array(tids)))
+    report = CleanupReport(dry_run=dry_run, batches=1)
+    if not dry_run and c.keep_last is not None and c.older_than is None:
+        tids = yield from _trim_by_range(ctx, c.keep_last, c.idle_before, tids, report)
+    if tids:
+        yield from _judge_each(ctx, c, tids, dry_run, report)
+    return report
+
+
+def _trim_by_range(
+    ctx: Context, keep_last: int, idle_before: float | None, tids: list[str], report: CleanupReport
+) -> Plan[list[str]]:
+    """keep_last alone, on threads with one checkpoint namespace and no DeltaChannel among
+    the kept: everything below the oldest kept checkpoint goes by range, then the blobs no
+    remaining checkpoint names. No dropped row is read. Returns the threads to judge row by
+    row (several namespaces, DeltaChannels, unreadable kept rows, idle)."""
+    d, namespace = ctx.dialect, ctx.namespace
+    found = yield Stmt(
+        d.SELECT_KEEP_BOUNDS_OF, (namespace, d.array(tids), namespace, namespace, keep_last - 1)
+    )
+    per_thread: dict[str, list[Any]] = defaultdict(list)
+    for row in found:
+        per_thread[row[0]].append(row)
+    rest: list[str] = []
+    bounds: list[tuple[str, str, str]] = []
+    for tid in tids:
+        if not per_thread[tid]:
+            continue  # deleted meanwhile: nothing to examine
+        if len(per_thread[tid]) > 1:
+            rest.append(tid)
+            continue
+        _, ns, oldest_kept, newest, unreadable, deltas = per_thread[tid][0]
+        if unreadable or deltas or (idle_before is not None and float(newest) < idle_before):
+            rest.append(tid)
+            continue
+        report.threads_examined += 1
+        bounds.append((tid, ns, oldest_kept))
+    if not bounds:
+        return rest
+    ((checkpoints, writes),) = yield Stmt(d.COUNT_BELOW, (d.keys(bounds), namespace, namespace))
+    if not checkpoints:
+        return rest
+    below = [(tid, namespace, ns, cid) for tid, ns, cid in bounds]
+    yield Stmt(d.DELETE_WRITES_BELOW, below, many=True)
+    yield Stmt(d.DELETE_CHECKPOINTS_BELOW, below, many=True)
+    trimmed = d.array(sorted({tid for tid, _, _ in bounds}))
+    unnamed = (namespace, trimmed, namespace, trimmed)
+    ((blobs, size),) = yield Stmt(d.SUM_UNNAMED_BLOBS_OF, unnamed)
+    yield Stmt(d.DELETE_UNNAMED_BLOBS_OF, unnamed, fetch=False)
+    report.checkpoints_deleted += int(checkpoints)
+    report.writes_deleted += int(writes)
+    report.blobs_deleted += int(blobs)
+    report.bytes_freed += int(size or 0)
+    return rest
+
+
+def _judge_each(
+    ctx: Context, c: Cutoffs, tids: list[str], dry_run: bool, report: CleanupReport
+) -> Plan[None]:
+    """Any policy: read every row of the threads, judge each, delete by key."""
+    d, namespace = ctx.dialect, ctx.namespace
+    of = d.array(tids)
     # Blobs before checkpoints: a put commits both at once, so any blob read here belongs to
     # a checkpoint the next read sees, and a put landing in between adds no collectable blob.
-    blobs = yield Stmt(d.SELECT_BLOB_SIZES_OF, (namespace, tids))
-    graph = yield Stmt(d.SELECT_GRAPHS_OF, (namespace, tids))
-    write_stats = yield Stmt(d.SELECT_WRITE_STATS_OF, (namespace, tids))
+    blobs = yield Stmt(d.SELECT_BLOB_SIZES_OF, (namespace, of))
+    graph = yield Stmt(d.SELECT_GRAPHS_OF, (namespace, of))
+    write_stats = yield Stmt(d.SELECT_WRITE_STATS_OF, (namespace, of))
     nodes: dict[str, list[lineage.Node]] = defaultdict(list)
     for row in graph:
         nodes[row[0]].append(lineage.node_from_row(row[1:]))
@@ -110,7 +171,6 @@ def sweep(
         writes_of[(tid, ns, cid)] = int(count)
         if interrupts:
             interrupted_of[tid].add((ns, cid))
-    report = CleanupReport(dry_run=dry_run, batches=1)
     whole: list[str] = []
     checkpoints: list[tuple[str, ...]] = []
     garbage: list[tuple[str, ...]] = []
@@ -135,7 +195,7 @@ def sweep(
             checkpoints.extend((tid, namespace, *p) for p in dropped)
             garbage.extend((tid, namespace, *k) for k in freed)
     if dry_run:
-        return report
+        return
     if whole:
         for sql in d.DELETE_THREADS:
             yield Stmt(sql, (namespace, d.array(whole)), fetch=False)
@@ -144,7 +204,6 @@ def sweep(
         yield Stmt(d.DELETE_CHECKPOINTS_BY, checkpoints, many=True)
     if garbage:
         yield Stmt(d.DELETE_BLOBS_BY, garbage, many=True)
-    return report
 
 
 def batches(page: list[Candidate], batch_size: int) -> list[list[str]]:

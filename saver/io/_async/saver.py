@@ -27,6 +27,8 @@ from saver.core import plans
 from saver.core.config import thread_id_of
 from saver.dialects.base import Dialect, Stmt
 from saver.errors import InvalidConfigError, StorageError
+from saver.io._async.timetravel import AsyncTimeTravel
+from saver.io.modes import BATCH, READ, RELAXED, SNAPSHOT, WRITE
 from saver.retention import sweep
 from saver.retention.policy import Cutoffs, RetentionPolicy
 from saver.retention.sweep import CleanupReport
@@ -35,12 +37,6 @@ from saver.retention.sweeper import AsyncSweeper
 logger = logging.getLogger("saver")
 PAGE_SIZE = 1000  # threads per candidate page
 TRIM_EVERY = 8  # puts to one thread between trims when retention is on
-
-# How a plan runs: READ (no transaction needed), SNAPSHOT (several reads, one snapshot),
-# WRITE (a transaction), BATCH (a transaction whose statements need no rows back, so an
-# executor may send them all at once), RELAXED (a transaction that a power cut may undo but
-# never half-apply, so its commit need not wait for the disk: the cleanup job, which redoes it).
-READ, SNAPSHOT, WRITE, BATCH, RELAXED = "read", "snapshot", "write", "batch", "relaxed"
 
 
 async def drive(
@@ -58,7 +54,7 @@ async def drive(
         return done.value
 
 
-class AsyncHistorySaver(BaseCheckpointSaver[str]):
+class AsyncHistorySaver(AsyncTimeTravel, BaseCheckpointSaver[str]):
     """Base of the async savers; a subclass supplies `dialect` and `_execute`."""
 
     dialect: Dialect

@@ -34,6 +34,7 @@ BUSY_SECONDS = 30.0  # how long a writer waits for the write lock before giving 
 # SQLite's own busy wait backs off to 100 ms naps and misses short gaps between another
 # connection's transactions; so it waits briefly, and the executor polls for the rest.
 PRAGMAS = ("PRAGMA busy_timeout = 20", "PRAGMA synchronous = FULL")
+SECURE_DELETE_ON = 1  # PRAGMA secure_delete reads 0 off, 1 on, 2 fast
 
 
 class SqliteExecutor:
@@ -44,6 +45,7 @@ class SqliteExecutor:
         self.lock = threading.Lock()
         self.closed = False
         self.prepared = False
+        self.secure_delete = 0  # the connection's own setting, restored after a cleanup batch
 
     def sql(self, stmt: Stmt) -> plans.Rows:
         try:
@@ -80,6 +82,8 @@ class SqliteExecutor:
             if not self.prepared:
                 for pragma in PRAGMAS:
                     self.sql(Stmt(pragma))
+                found = self.sql(Stmt("PRAGMA secure_delete"))
+                self.secure_delete = int(found[0][0]) if found else 0
                 self.patiently(Stmt("PRAGMA journal_mode = WAL"))
                 self.prepared = True
             if mode == READ:
@@ -87,6 +91,11 @@ class SqliteExecutor:
             try:
                 if mode == RELAXED:  # WAL stays consistent; only the fsync at commit is skipped
                     self.sql(Stmt("PRAGMA synchronous = NORMAL"))
+                    # A build with secure_delete on (Debian's) zero-fills every page a cleanup
+                    # frees and writes it twice (WAL, then file); FAST keeps zeroing the
+                    # pages that stay in use and skips the freed ones (VACUUM drops those).
+                    if self.secure_delete == SECURE_DELETE_ON:
+                        self.sql(Stmt("PRAGMA secure_delete = FAST"))
                 self.patiently(Stmt(BEGIN[mode]))
                 result = drive(plan, self.sql)
                 self.sql(Stmt("COMMIT"))
@@ -101,6 +110,8 @@ class SqliteExecutor:
                 if mode == RELAXED:
                     with suppress(*SQLITE_ERRORS):
                         self.conn.execute("PRAGMA synchronous = FULL")
+                        if self.secure_delete == SECURE_DELETE_ON:
+                            self.conn.execute("PRAGMA secure_delete = ON")
 
 
 class SqliteSaver(ThreadBridge, HistorySaver):

@@ -689,6 +689,46 @@ async def test_after_cleanup_every_blob_is_named_by_a_kept_checkpoint(open_saver
     assert stored(open_saver)["blobs"] - referenced_blobs(open_saver) == set()
 
 
+async def test_keep_last_after_a_fork_from_an_old_step_collects_the_abandoned_branch(
+    open_saver: Any,
+) -> None:
+    """The kept checkpoints are a fork's; the older branch's newer versions go too."""
+    async with open_saver() as cp:
+        await run_steps(cp, "f", runs=4)
+        graph = steps_graph(cp)
+        early = [s async for s in graph.aget_state_history(on("f"))][-3]
+        forked = await graph.aupdate_state(early.config, {"log": ["forked"]})
+        await graph.ainvoke(None, forked)
+        await graph.ainvoke({"log": ["after the fork"]}, on("f"))
+        before = await load_all(cp, "f")
+        blobs_before = stored(open_saver)["blobs"]
+        report = await cp.acleanup(RetentionPolicy(keep_last=4))
+        after = await load_all(cp, "f")
+    assert after == {key: before[key] for key in sorted(before)[-4:]}
+    assert stored(open_saver)["blobs"] - referenced_blobs(open_saver) == set()
+    assert_consistent(open_saver, blobs_before)
+    assert report.blobs_deleted == len(blobs_before - stored(open_saver)["blobs"])
+
+
+async def test_keep_last_alone_deletes_what_keep_last_with_a_lenient_max_age_deletes(
+    open_saver: Any,
+) -> None:
+    """keep_last alone trims by range; with max_age each row is judged: same outcome."""
+    async with open_saver() as cp:
+        for tid in ("by-range", "row-by-row"):
+            await put_counter_chain(cp, tid, 12, with_writes=True)
+        by_range = await cp.acleanup(RetentionPolicy(keep_last=4), thread_id="by-range")
+        lenient = RetentionPolicy(keep_last=4, max_age=timedelta(days=3650))
+        row_by_row = await cp.acleanup(lenient, thread_id="row-by-row")
+    assert counts(by_range) == counts(row_by_row)
+    rows = stored(open_saver)
+    for table in ("checkpoints", "blobs", "writes"):
+        kept = {
+            tid: {r[1:] for r in rows[table] if r[0] == tid} for tid in ("by-range", "row-by-row")
+        }
+        assert kept["by-range"] == kept["row-by-row"], table
+
+
 # --- 5. DeltaChannel ----------------------------------------------------------------------
 
 
@@ -1245,10 +1285,31 @@ async def test_start_sweeper_refuses_a_bad_batch_size_at_once(open_saver: Any) -
 
 
 async def test_a_trim_on_write_that_fails_does_not_fail_the_put(open_saver: Any) -> None:
-    """The checkpoint is stored before the trim runs; the trim's error is logged, not raised."""
-    async with open_saver(retention=RetentionPolicy(keep_last=3)) as cp:
+    """The checkpoint is stored before the trim runs; the trim's error is logged, not raised.
+    (max_age makes the trim read every row, the unreadable one too.)"""
+    policy = RetentionPolicy(keep_last=3, max_age=timedelta(days=365))
+    async with open_saver(retention=policy) as cp:
         stored = await put_counter_chain(cp, "t", 2)
         corrupt_json(open_saver, "metadata", "t", stored[0]["configurable"]["checkpoint_id"])
         more = await put_counter_chain(cp, "t", 10, first=3)
         for saved in more:
             assert await cp.aget_tuple(saved) is not None
+
+
+async def sqlite_pragma(cp: Any, name: str) -> Any:
+    cursor = await cp.conn.execute(f"PRAGMA {name}")
+    row = await cursor.fetchone()
+    return row[0]
+
+
+async def test_a_sqlite_cleanup_leaves_the_connection_settings_as_it_found_them(
+    open_sqlite_saver: Any,
+) -> None:
+    """A cleanup batch commits without fsync and frees pages without zero-filling them;
+    the saver's own writes afterwards are durable (FULL) and as secure as the build says."""
+    async with open_sqlite_saver() as cp:
+        await put_counter_chain(cp, "t", 6)
+        before = await sqlite_pragma(cp, "secure_delete")
+        await cp.acleanup(RetentionPolicy(keep_last=2))
+        after = (await sqlite_pragma(cp, "synchronous"), await sqlite_pragma(cp, "secure_delete"))
+    assert after == (2, before)

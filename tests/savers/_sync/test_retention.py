@@ -685,6 +685,46 @@ def test_after_cleanup_every_blob_is_named_by_a_kept_checkpoint(open_saver: Any)
     assert stored(open_saver)["blobs"] - referenced_blobs(open_saver) == set()
 
 
+def test_keep_last_after_a_fork_from_an_old_step_collects_the_abandoned_branch(
+    open_saver: Any,
+) -> None:
+    """The kept checkpoints are a fork's; the older branch's newer versions go too."""
+    with open_saver() as cp:
+        run_steps(cp, "f", runs=4)
+        graph = steps_graph(cp)
+        early = [s for s in graph.get_state_history(on("f"))][-3]
+        forked = graph.update_state(early.config, {"log": ["forked"]})
+        graph.invoke(None, forked)
+        graph.invoke({"log": ["after the fork"]}, on("f"))
+        before = load_all(cp, "f")
+        blobs_before = stored(open_saver)["blobs"]
+        report = cp.cleanup(RetentionPolicy(keep_last=4))
+        after = load_all(cp, "f")
+    assert after == {key: before[key] for key in sorted(before)[-4:]}
+    assert stored(open_saver)["blobs"] - referenced_blobs(open_saver) == set()
+    assert_consistent(open_saver, blobs_before)
+    assert report.blobs_deleted == len(blobs_before - stored(open_saver)["blobs"])
+
+
+def test_keep_last_alone_deletes_what_keep_last_with_a_lenient_max_age_deletes(
+    open_saver: Any,
+) -> None:
+    """keep_last alone trims by range; with max_age each row is judged: same outcome."""
+    with open_saver() as cp:
+        for tid in ("by-range", "row-by-row"):
+            put_counter_chain(cp, tid, 12, with_writes=True)
+        by_range = cp.cleanup(RetentionPolicy(keep_last=4), thread_id="by-range")
+        lenient = RetentionPolicy(keep_last=4, max_age=timedelta(days=3650))
+        row_by_row = cp.cleanup(lenient, thread_id="row-by-row")
+    assert counts(by_range) == counts(row_by_row)
+    rows = stored(open_saver)
+    for table in ("checkpoints", "blobs", "writes"):
+        kept = {
+            tid: {r[1:] for r in rows[table] if r[0] == tid} for tid in ("by-range", "row-by-row")
+        }
+        assert kept["by-range"] == kept["row-by-row"], table
+
+
 # --- 5. DeltaChannel ----------------------------------------------------------------------
 
 
@@ -1238,10 +1278,31 @@ def test_start_sweeper_refuses_a_bad_batch_size_at_once(open_saver: Any) -> None
 
 
 def test_a_trim_on_write_that_fails_does_not_fail_the_put(open_saver: Any) -> None:
-    """The checkpoint is stored before the trim runs; the trim's error is logged, not raised."""
-    with open_saver(retention=RetentionPolicy(keep_last=3)) as cp:
+    """The checkpoint is stored before the trim runs; the trim's error is logged, not raised.
+    (max_age makes the trim read every row, the unreadable one too.)"""
+    policy = RetentionPolicy(keep_last=3, max_age=timedelta(days=365))
+    with open_saver(retention=policy) as cp:
         stored = put_counter_chain(cp, "t", 2)
         corrupt_json(open_saver, "metadata", "t", stored[0]["configurable"]["checkpoint_id"])
         more = put_counter_chain(cp, "t", 10, first=3)
         for saved in more:
             assert cp.get_tuple(saved) is not None
+
+
+def sqlite_pragma(cp: Any, name: str) -> Any:
+    cursor = cp.conn.execute(f"PRAGMA {name}")
+    row = cursor.fetchone()
+    return row[0]
+
+
+def test_a_sqlite_cleanup_leaves_the_connection_settings_as_it_found_them(
+    open_sqlite_saver: Any,
+) -> None:
+    """A cleanup batch commits without fsync and frees pages without zero-filling them;
+    the saver's own writes afterwards are durable (FULL) and as secure as the build says."""
+    with open_sqlite_saver() as cp:
+        put_counter_chain(cp, "t", 6)
+        before = sqlite_pragma(cp, "secure_delete")
+        cp.cleanup(RetentionPolicy(keep_last=2))
+        after = (sqlite_pragma(cp, "synchronous"), sqlite_pragma(cp, "secure_delete"))
+    assert after == (2, before)

@@ -1,0 +1,246 @@
+"""Commands that look at history: threads, history, show, diff, tree, search."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from rich.console import Group
+from rich.panel import Panel
+from rich.pretty import Pretty
+from rich.table import Table
+from rich.tree import Tree
+
+from saver.cli import output
+from saver.cli.options import positive_int
+from saver.cli.urls import add_url_arguments, open_saver, url_from
+from saver.core import inspect
+from saver.errors import InvalidConfigError
+from saver.io._sync.saver import HistorySaver
+
+Run = Callable[[HistorySaver, argparse.Namespace], Any]  # returns the --json document
+
+
+def add_parser(commands: Any) -> None:
+    p = _command(commands, "threads", "list threads, most recently updated first", _threads)
+    p.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="match the head's metadata (repeatable; VALUE is read as JSON if it can be)",
+    )
+    p.add_argument("--prefix", help="only thread ids starting with this (org-1:user-2:)")
+    p.add_argument("--limit", type=positive_int, default=100)
+    p = _command(commands, "history", "one row per step of a thread", _history, thread=True)
+    p.add_argument("--ns", default="", help="a subgraph's checkpoint namespace")
+    p = _command(commands, "show", "state, writes and interrupts of a checkpoint", _show, True)
+    p.add_argument("checkpoint", nargs="?", metavar="CHECKPOINT", help="default: the head")
+    p.add_argument("--ns", default="", help="a subgraph's checkpoint namespace")
+    p = _command(commands, "diff", "what changed between two checkpoints", _diff, thread=True)
+    p.add_argument("a", metavar="A", help="the earlier checkpoint id")
+    p.add_argument("b", metavar="B", help="the later checkpoint id")
+    p.add_argument("--ns", default="", help="a subgraph's checkpoint namespace")
+    p = _command(commands, "tree", "the fork tree of a thread", _tree, thread=True)
+    p.add_argument("--ns", default="", help="a subgraph's checkpoint namespace")
+    p = _command(commands, "search", "where a message containing TEXT appeared", _search)
+    p.add_argument("text", metavar="TEXT")
+    p.add_argument("--thread", help="search this thread only")
+    p.add_argument("--limit", type=positive_int, default=20)
+
+
+def _command(
+    commands: Any, name: str, summary: str, body: Run, thread: bool = False
+) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = commands.add_parser(name, help=summary, description=summary)
+    add_url_arguments(p)
+    if thread:
+        p.add_argument("thread", metavar="THREAD")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(run=lambda args: _run(args, body))
+    return p
+
+
+def _run(args: argparse.Namespace, body: Run) -> int:
+    with open_saver(url_from(args), namespace=args.namespace) as saver:
+        document = body(saver, args)
+    if args.json:
+        output.print_json(document)
+    return 0
+
+
+def _config(thread: str, ns: str = "", checkpoint: str | None = None) -> RunnableConfig:
+    conf = {"thread_id": thread, "checkpoint_ns": ns}
+    if checkpoint:
+        conf["checkpoint_id"] = checkpoint
+    return {"configurable": conf}
+
+
+def _steps(saver: HistorySaver, args: argparse.Namespace) -> list[inspect.Step]:
+    steps = saver.history(_config(args.thread, args.ns))
+    if not steps:
+        raise LookupError(f"no thread {args.thread!r} (namespace {args.ns!r}) in this store")
+    return steps
+
+
+def _filter(pairs: Sequence[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key:
+            raise InvalidConfigError(f"--filter takes KEY=VALUE, got {pair!r}")
+        try:
+            out[key] = json.loads(text)
+        except ValueError:
+            out[key] = text
+    return out
+
+
+def _threads(saver: HistorySaver, args: argparse.Namespace) -> Any:
+    found = saver.list_threads(_filter(args.filter), prefix=args.prefix, limit=args.limit)
+    if not args.json:
+        table = Table("thread", "checkpoints", "first", "last", "waiting", "head metadata")
+        for t in found:
+            meta = {k: v for k, v in t.metadata.items() if k != "parents"}
+            table.add_row(
+                t.thread_id,
+                str(t.checkpoints),
+                _time(t.first_at.isoformat()),
+                _time(t.last_at.isoformat()),
+                "interrupt" if t.waiting else "",
+                json.dumps(meta, default=str),
+            )
+        output.stdout().print(table)
+    return [t.as_dict() for t in found]
+
+
+def _time(stamp: str | None) -> str:
+    return (stamp or "")[:19].replace("T", " ")
+
+
+def _history(saver: HistorySaver, args: argparse.Namespace) -> Any:
+    steps = _steps(saver, args)
+    if not args.json:
+        table = Table("step", "checkpoint", "source", "writes", "next", "interrupt", "time")
+        for s in steps:
+            writes = "; ".join(f"{node}: {', '.join(chs)}" for node, chs in s.writes.items())
+            table.add_row(
+                "" if s.step is None else str(s.step),
+                s.checkpoint_id,
+                s.source or "",
+                writes,
+                ", ".join(s.next),
+                ", ".join(map(str, s.interrupts)) + (" (waiting)" if s.waiting else ""),
+                _time(s.created_at),
+            )
+        output.stdout().print(table)
+    return [s.as_dict() for s in steps]
+
+
+def _show(saver: HistorySaver, args: argparse.Namespace) -> Any:
+    t = saver.get_tuple(_config(args.thread, args.ns, args.checkpoint))
+    if t is None:
+        where = f"checkpoint {args.checkpoint!r}" if args.checkpoint else "any checkpoint"
+        raise LookupError(f"no {where} in thread {args.thread!r} (namespace {args.ns!r})")
+    step = inspect.step_of(t, {})
+    values = {k: v for k, v in t.checkpoint.get("channel_values", {}).items()}
+    state = {k: v for k, v in values.items() if not k.startswith(inspect.BRANCH)}
+    writes = [
+        {"task_id": task, "channel": ch, "value": inspect.jsonable(v)}
+        for task, ch, v in t.pending_writes or []
+    ]
+    document = {
+        "thread_id": args.thread,
+        "checkpoint_ns": args.ns,
+        "checkpoint_id": step.checkpoint_id,
+        "parent_id": step.parent_id,
+        "metadata": inspect.jsonable(t.metadata),
+        "values": inspect.jsonable(state),
+        "pending_writes": writes,
+        "next": step.next,
+        "interrupts": inspect.jsonable(step.interrupts),
+        "waiting": step.waiting,
+    }
+    if not args.json:
+        head = f"checkpoint {step.checkpoint_id} (step {step.step}, {step.source})"
+        table = Table("task", "channel", "value")
+        for w in writes:
+            table.add_row(w["task_id"], w["channel"], Pretty(w["value"], max_length=20))
+        parts: list[Any] = [Pretty(document["values"], max_length=50, max_string=400)]
+        parts.append(f"next: {', '.join(step.next) or '(end)'}")
+        if step.interrupts:
+            waiting = " (waiting for Command(resume=...))" if step.waiting else ""
+            parts.append(f"interrupts{waiting}: {document['interrupts']}")
+        console = output.stdout()
+        console.print(Panel(Group(*parts), title=head, title_align="left"))
+        if writes:
+            console.print(table)
+    return document
+
+
+def _diff(saver: HistorySaver, args: argparse.Namespace) -> Any:
+    configs = [_config(args.thread, args.ns, cid) for cid in (args.a, args.b)]
+    for config, cid in zip(configs, (args.a, args.b), strict=True):
+        if saver.get_tuple(config) is None:
+            raise LookupError(f"no checkpoint {cid!r} in thread {args.thread!r}, ns {args.ns!r}")
+    changes = saver.diff(*configs)
+    if not args.json:
+        table = Table("channel", "change", "details")
+        for c in changes:
+            table.add_row(c.channel, c.kind, Pretty(_details(c), max_length=20, max_string=200))
+        if not changes:
+            table.add_row("", "none", "the two checkpoints hold the same values")
+        output.stdout().print(table)
+    return [c.as_dict() for c in changes]
+
+
+def _details(c: inspect.Change) -> Any:
+    d = c.as_dict()
+    if c.kind in ("messages", "appended"):
+        return {k: d[k] for k in ("added", "removed", "changed") if d[k]}
+    return {k: d[k] for k in ("before", "after") if k in d and (c.kind == "changed" or d[k])}
+
+
+def _tree(saver: HistorySaver, args: argparse.Namespace) -> Any:
+    steps = _steps(saver, args)
+    branches = inspect.fork_tree((s.checkpoint_id, s.parent_id) for s in steps)
+    if not args.json:
+        by_id = {s.checkpoint_id: s for s in steps}
+        root = Tree(f"thread {args.thread}")
+        for branch in branches:
+            _draw(root, branch, by_id)
+        output.stdout().print(root)
+    return [b.as_dict() for b in branches]
+
+
+def _draw(parent: Tree, branch: inspect.Branch, by_id: dict[str, inspect.Step]) -> None:
+    node = parent if branch.parent is None else parent.add(f"fork from {branch.parent}")
+    forks_at: dict[str, list[inspect.Branch]] = {}
+    for fork in branch.forks:
+        forks_at.setdefault(fork.parent or "", []).append(fork)
+    for cid in branch.checkpoints:
+        s = by_id[cid]
+        label = f"{cid}  step {s.step}  {s.source or ''}"
+        child = node.add(label + ("  (waiting)" if s.waiting else ""))
+        for fork in forks_at.get(cid, []):
+            _draw(child, fork, by_id)
+
+
+def _search(saver: HistorySaver, args: argparse.Namespace) -> Any:
+    hits = saver.search_messages(args.text, thread_id=args.thread, limit=args.limit)
+    if not args.json:
+        table = Table("thread", "checkpoint", "step", "channel", "type", "message")
+        for h in hits:
+            table.add_row(
+                h.thread_id,
+                h.checkpoint_id,
+                "" if h.step is None else str(h.step),
+                h.channel,
+                getattr(h.message, "type", ""),
+                inspect.text_of(h.message)[:200],
+            )
+        output.stdout().print(table)
+    return [h.as_dict() for h in hits]

@@ -1,0 +1,120 @@
+"""The time-travel toolkit on every saver: list threads, walk a thread's steps, diff two
+checkpoints, find when a message appeared, and move a thread's rows out and in."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import CheckpointTuple
+
+from saver.core import inspect, plans, threads
+from saver.core.config import thread_id_of
+from saver.errors import InvalidConfigError
+from saver.io.modes import READ, SNAPSHOT, WRITE
+
+THREAD_PAGE = 500  # thread ids per read when a search walks every thread
+
+
+class AsyncTimeTravel:
+    """Mixed into the saver base, which supplies `_run` and `_ctx`."""
+
+    @property
+    def _ctx(self) -> plans.Context:
+        raise NotImplementedError
+
+    async def _run(self, plan: plans.Plan[Any], mode: str) -> Any:
+        raise NotImplementedError
+
+    async def alist_threads(
+        self,
+        filter: Mapping[str, Any] | None = None,
+        *,
+        prefix: str | None = None,
+        before: datetime | None = None,
+        after: datetime | None = None,
+        limit: int = 100,
+    ) -> list[inspect.ThreadInfo]:
+        """Threads, most recently updated first: `filter` matches the head's metadata,
+        `prefix` the thread id (`org-1:user-2:`), `before`/`after` the last update."""
+        plan = threads.list_threads(self._ctx, filter, prefix, before, after, limit)
+        return await self._run(plan, READ)
+
+    async def _oldest_first(self, config: RunnableConfig) -> list[CheckpointTuple]:
+        """Every checkpoint of one thread namespace, oldest first (one snapshot per page)."""
+        query = plans.ListQuery.of(self._ctx, config, None, None, None)
+        out: list[CheckpointTuple] = []
+        while page := await self._run(query.next_page(), READ):
+            out.extend(page)
+        return out[::-1]
+
+    async def ahistory(self, config: RunnableConfig) -> list[inspect.Step]:
+        """One row per checkpoint of the config's thread and namespace, newest first: step,
+        source, what each node wrote from it, what runs next, pending interrupts."""
+        conf = config.get("configurable", {}) if isinstance(config, Mapping) else {}
+        tid = thread_id_of(conf.get("thread_id"), "history")
+        ns = str(conf.get("checkpoint_ns", ""))
+        scoped: RunnableConfig = {"configurable": {"thread_id": tid, "checkpoint_ns": ns}}
+        tuples = (await self._oldest_first(scoped))[::-1]
+        paths = await self._run(threads.task_paths(self._ctx, tid, ns), READ)
+        return [inspect.step_of(t, paths) for t in tuples]
+
+    async def adiff(self, a: RunnableConfig, b: RunnableConfig) -> list[inspect.Change]:
+        """What changed, channel by channel, from checkpoint `a` to checkpoint `b`."""
+        found = []
+        for config in (a, b):
+            t = await self._run(plans.get_tuple(self._ctx, config), READ)
+            if t is None:
+                raise InvalidConfigError(f"no checkpoint at {_where(config)}")
+            found.append(t.checkpoint.get("channel_values", {}))
+        return inspect.diff(found[0], found[1])
+
+    async def asearch_messages(
+        self, text: str, *, thread_id: str | None = None, limit: int = 20
+    ) -> list[inspect.MessageHit]:
+        """The checkpoints where a message containing `text` (any case) first appeared, in
+        one thread or every thread of this saver's namespace."""
+        if not isinstance(text, str) or not text:
+            raise InvalidConfigError(f"search text must be a non-empty string, got {text!r}")
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+            raise InvalidConfigError(f"limit must be a positive int, got {limit!r}")
+        hits: list[inspect.MessageHit] = []
+        async for tid in self._thread_ids(thread_id):
+            steps = await self._oldest_first({"configurable": {"thread_id": tid}})
+            for hit in inspect.first_mentions(tid, steps, text):
+                hits.append(hit)
+                if len(hits) == limit:
+                    return hits
+        return hits
+
+    async def _thread_ids(self, only: str | None) -> AsyncIterator[str]:
+        if only is not None:
+            yield thread_id_of(only, "search_messages")
+            return
+        after = ""
+        while page := await self._run(threads.thread_ids(self._ctx, after, THREAD_PAGE), READ):
+            for tid in page:
+                yield tid
+            after = page[-1]
+
+    async def aexport_thread(self, thread_id: str) -> threads.ThreadRows:
+        """A thread's rows exactly as stored (see threads.to_lines for the file format)."""
+        data = await self._run(threads.export_thread(self._ctx, thread_id), SNAPSHOT)
+        if not data.checkpoints:
+            raise InvalidConfigError(f"no thread {data.thread_id!r} here")
+        return data
+
+    async def aimport_thread(self, data: threads.ThreadRows, thread_id: str | None = None) -> int:
+        """Store an exported thread as `thread_id` (default its own id); refuses a thread
+        that already has checkpoints. Returns the number of checkpoints stored."""
+        return await self._run(threads.import_thread(self._ctx, data, thread_id), WRITE)
+
+
+def _where(config: RunnableConfig) -> str:
+    conf = config.get("configurable", {}) if isinstance(config, Mapping) else {}
+    return (
+        f"thread {conf.get('thread_id')!r}, namespace {conf.get('checkpoint_ns', '')!r}, "
+        f"checkpoint {conf.get('checkpoint_id')!r}"
+    )
