@@ -282,12 +282,14 @@ def json_payload(metrics: list[Metric], info: dict[str, Any]) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.splitlines()[0])
-    backends = ("sqlite", "postgres", "retention", "all")
+    backends = ("sqlite", "postgres", "retention", "storage", "all")
     parser.add_argument("--backend", choices=backends, default="all", help="default: all")
     parser.add_argument("--turns", type=int, help="SQLite: user turns in the chat (default 200)")
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     json_help = "also write the numbers here, as {backend: {info, metrics}}"
     parser.add_argument("--json", type=Path, metavar="PATH", help=json_help)
+    plot_help = "storage: write the bytes-against-turns plot (PNG) here"
+    parser.add_argument("--plot", type=Path, metavar="PATH", help=plot_help)
     sync_help = "SQLite: give LangGraph's saver synchronous=NORMAL too: no fsync per put"
     parser.add_argument("--same-sync", action="store_true", help=sync_help)
     args = parser.parse_args(argv)
@@ -307,6 +309,11 @@ def main(argv: list[str] | None = None) -> int:
 
         print("\n=== Retention ===" if out else "=== Retention ===", flush=True)
         out["retention"] = bench_retention.run(quick=args.quick)
+    if args.backend in ("storage", "all"):
+        from scripts import bench_storage  # imports this module too
+
+        print("\n=== Storage ===" if out else "=== Storage ===", flush=True)
+        out["storage"] = bench_storage.run(args.turns or 200, args.quick, args.plot)
     if args.json:
         args.json.write_text(json.dumps(out, indent=2) + "\n")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zlib
 from typing import Any
 
 import msgpack
@@ -10,9 +11,36 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from saver.errors import CorruptRowError
 
-# Every blob row carries its format, so later encodings (deltas) can sit beside old rows.
-FORMAT_FULL = 1
-KNOWN_FORMATS = frozenset({FORMAT_FULL})
+# Every blob row carries its format, so deltas (core/deltas.py) sit beside whole values.
+FORMAT_FULL = 1  # the whole value
+FORMAT_DELTA = 2  # items appended to a chain that starts at a snapshot (core/deltas.py)
+COMPRESSED = 16  # added to a format: the bytes are zlib-compressed (a saver's compress=True)
+KNOWN_FORMATS = frozenset({FORMAT_FULL, FORMAT_DELTA, FORMAT_FULL | COMPRESSED})
+KNOWN_FORMATS = KNOWN_FORMATS | {FORMAT_DELTA | COMPRESSED}
+COMPRESS_MIN_BYTES = 512  # smaller values rarely shrink enough to pay for the CPU
+
+
+def compress(fmt: int, data: bytes | None) -> tuple[int, bytes | None]:
+    """zlib when it saves at least a tenth; else the bytes as they are."""
+    if data is None or len(data) < COMPRESS_MIN_BYTES:
+        return fmt, data
+    packed = zlib.compress(data, 6)
+    return (fmt | COMPRESSED, packed) if len(packed) < len(data) * 0.9 else (fmt, data)
+
+
+def plain(fmt: int, data: bytes | None, where: str) -> tuple[int, bytes | None]:
+    """The format without the compression flag, and the bytes uncompressed."""
+    if fmt not in KNOWN_FORMATS:
+        raise CorruptRowError(
+            f"{where}: blob format {fmt} is newer than this version of saver understands; "
+            "upgrade langgraph-checkpoint-history"
+        )
+    if not fmt & COMPRESSED:
+        return fmt, data
+    try:
+        return fmt & ~COMPRESSED, zlib.decompress(bytes(data or b""))
+    except zlib.error as exc:
+        raise CorruptRowError(f"{where}: compressed blob does not decompress: {exc}") from None
 
 
 def dump_value(serde: SerializerProtocol, value: Any) -> tuple[str, bytes]:
@@ -22,11 +50,9 @@ def dump_value(serde: SerializerProtocol, value: Any) -> tuple[str, bytes]:
 def load_value(
     serde: SerializerProtocol, type_: str, data: bytes | None, fmt: int, where: str
 ) -> Any:
-    if fmt not in KNOWN_FORMATS:
-        raise CorruptRowError(
-            f"{where}: blob format {fmt} is newer than this version of saver understands; "
-            "upgrade langgraph-checkpoint-history"
-        )
+    fmt, data = plain(fmt, data, where)
+    if fmt == FORMAT_DELTA:  # a chain is joined first (deltas.Chains); a bare piece is a bug
+        raise CorruptRowError(f"{where}: a delta blob was read without its chain")
     try:
         return serde.loads_typed((type_, bytes(data) if data is not None else b""))
     except Exception as exc:

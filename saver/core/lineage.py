@@ -103,16 +103,28 @@ def delta_chain(by_id: Mapping[str, Node], head: Node, stored: set[tuple[str, st
 
 
 def garbage_blobs(
-    kept: Iterable[Node], blob_keys: Iterable[Sequence[str]]
+    kept: Iterable[Node], blob_rows: Iterable[Sequence[Any]]
 ) -> list[tuple[str, str, str]]:
-    """(checkpoint_ns, channel, version) of blobs no kept checkpoint refers to."""
-    referenced = {
+    """(checkpoint_ns, channel, version) of blobs no kept checkpoint needs. `blob_rows` are
+    (checkpoint_ns, channel, version[, base]): a kept delta (base set) needs its snapshot and
+    the deltas before it on its chain (core/deltas.py)."""
+    stored = [(str(r[0]), str(r[1]), str(r[2]), r[3] if len(r) > 3 else None) for r in blob_rows]
+    base_of = {(ns, ch, v): base for ns, ch, v, base in stored}
+    needed = {
         (node.checkpoint_ns, channel, version)
         for node in kept
         for channel, version in node.blob_versions.items()
     }
+    chain_top: dict[tuple[str, str, str], str] = {}  # (ns, channel, snapshot) -> newest link
+    for ns, ch, v in list(needed):
+        base = base_of.get((ns, ch, v))
+        if base is not None:
+            needed.add((ns, ch, base))
+            top = chain_top.get((ns, ch, base))
+            chain_top[(ns, ch, base)] = v if top is None or v > top else top
     return [
-        (ns, channel, version)
-        for ns, channel, version in blob_keys
-        if (ns, channel, version) not in referenced
+        (ns, ch, v)
+        for ns, ch, v, base in stored
+        if (ns, ch, v) not in needed
+        and not (base is not None and v <= chain_top.get((ns, ch, base), ""))
     ]

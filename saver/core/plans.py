@@ -24,7 +24,7 @@ from langgraph.checkpoint.base import (
 )
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
-from saver.core import codec, filters, lineage, rows, writes
+from saver.core import codec, deltas, filters, lineage, rows, writes
 from saver.core.config import Target, configurable, target, thread_id_of, thread_ids
 from saver.dialects.base import Dialect, Stmt
 from saver.errors import InvalidConfigError, StorageError
@@ -89,11 +89,30 @@ def put(
     checkpoint: Checkpoint,
     metadata: CheckpointMetadata,
     new_versions: ChannelVersions,
+    encoded: deltas.DeltaPlan | None = None,
 ) -> Plan[RunnableConfig]:
     t = target(ctx.namespace, config, "put")
-    blob_rows = rows.blob_rows(t, ctx.serde, checkpoint, new_versions)
+    blobs = encoded.blobs if encoded is not None else None
+    blob_rows = rows.blob_rows(t, ctx.serde, checkpoint, new_versions, blobs)
     row = rows.checkpoint_row(t, ctx.serde, config, checkpoint, metadata)
     return _put(ctx.dialect, blob_rows, row, t)
+
+
+def encode_put(
+    ctx: Context,
+    tracker: deltas.DeltaTracker,
+    config: RunnableConfig,
+    checkpoint: Checkpoint,
+    new_versions: ChannelVersions,
+) -> deltas.DeltaPlan:
+    """The put's growing lists as deltas where this process knows what they extend."""
+    t = target(ctx.namespace, config, "put")
+    values = checkpoint["channel_values"]
+    new = {ch: (str(v), values[ch]) for ch, v in new_versions.items() if ch in values}
+    key = (t.namespace, t.thread_id, t.checkpoint_ns)
+    return tracker.plan(
+        ctx.serde, key, t.checkpoint_id, checkpoint["id"], checkpoint["channel_versions"], new
+    )
 
 
 def _put(d: Dialect, blob_rows: list[rows.BlobRow], row: rows.CheckpointRow, t: Target) -> Plan:
@@ -221,7 +240,7 @@ def keep_latest_drops(
     for node in nodes:
         by_ns[node.checkpoint_ns][node.checkpoint_id] = node
     stored: dict[str, set[tuple[str, str]]] = defaultdict(set)
-    for ns, channel, version in blob_keys:
+    for ns, channel, version, *_ in blob_keys:
         stored[ns].add((channel, version))
     drop: list[tuple[str, str]] = []
     for ns, by_id in by_ns.items():
@@ -374,8 +393,12 @@ def _delta_channel_history(ctx: Context, t: Target, channels: list[str]) -> Plan
     seed_values: dict[tuple[str, str], Any] = {}
     if seeds:
         found = yield Stmt(d.SELECT_BLOBS, (*scope, d.keys(sorted(set(seeds.values())))))
-        for ch, ver, fmt, type_, data in found:
+        chains = deltas.Chains()
+        for ch, ver, fmt, type_, data, base in found:
+            chains.add((t.thread_id, t.checkpoint_ns, ch, ver), fmt, type_, data, base)
+        for ch, ver in set(seeds.values()):
             where = f"thread {t.thread_id!r} channel {ch!r} version {ver!r}"
+            type_, data, fmt = chains.whole((t.thread_id, t.checkpoint_ns, ch, ver), where)
             seed_values[(ch, ver)] = codec.load_value(ctx.serde, type_, data, fmt, where)
     cids = sorted({cid for ids in path.values() for cid in ids})
     by_cid_ch: dict[tuple[str, str], list[Sequence[Any]]] = defaultdict(list)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -18,20 +18,20 @@ from langgraph.checkpoint.base import (
 )
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
-from saver.core import codec, writes
+from saver.core import codec, deltas, writes
 from saver.core.config import Target, checkpoint_config
 from saver.errors import CorruptRowError
 
 # Column order of the three tables, as every dialect's INSERT lists them.
 CheckpointRow = tuple[str, str, str, str, str | None, str, bytes, str, str, str | None, float]
-BlobRow = tuple[str, str, str, str, str, int, str, bytes | None]
+BlobRow = tuple[str, str, str, str, str, int, str, bytes | None, str | None]
 WriteRow = tuple[str, str, str, str, str, int, str, str, str, bytes | None]
 
 # What a select returns: one shape for checkpoint ('c'), blob ('b') and write ('w') rows,
 # so a checkpoint with its values and writes comes back in a single statement.
 #   kind, thread_id, checkpoint_ns, a, b, c, n, type, data, m, v
 #   'c': a=checkpoint_id b=parent c=versions_ok n=created_at m=metadata v=blob_versions
-#   'b': a=channel       b=version c=-       n=format
+#   'b': a=channel       b=version c=base    n=format
 #   'w': a=checkpoint_id b=task_id c=task_path n=idx      m=channel
 UnionRow = Sequence[Any]
 
@@ -44,6 +44,8 @@ def checkpoint_row(
     metadata: CheckpointMetadata,
 ) -> CheckpointRow:
     body = {k: v for k, v in checkpoint.items() if k != "channel_values"}
+    if all(isinstance(v, str) for v in checkpoint["channel_versions"].values()):
+        del body["channel_versions"]  # blob_versions holds them already: read back from there
     type_, data = serde.dumps_typed(body)
     meta = get_serializable_checkpoint_metadata(config, metadata)
     run_id = meta.get("run_id")
@@ -67,25 +69,23 @@ def blob_rows(
     serde: SerializerProtocol,
     checkpoint: Checkpoint,
     new_versions: ChannelVersions,
+    encoded: Mapping[str, deltas.Encoded] | None = None,
 ) -> list[BlobRow]:
-    """Only channels whose version changed get a row: an unchanged value is never stored again."""
+    """Only channels whose version changed get a row: an unchanged value is never stored
+    again. `encoded` holds channels already encoded (deltas.DeltaTracker.plan)."""
     values = checkpoint["channel_values"]
     rows: list[BlobRow] = []
     for channel, version in new_versions.items():
-        if channel in values:
+        if channel not in values:
+            continue
+        e = (encoded or {}).get(channel)
+        if e is None:
             type_, data = codec.dump_value(serde, values[channel])
-            rows.append(
-                (
-                    t.thread_id,
-                    t.namespace,
-                    t.checkpoint_ns,
-                    channel,
-                    str(version),
-                    codec.FORMAT_FULL,
-                    type_,
-                    data,
-                )
-            )
+            e = deltas.Encoded(codec.FORMAT_FULL, type_, data)
+        rows.append(
+            (t.thread_id, t.namespace, t.checkpoint_ns, channel, str(version))
+            + (e.format, e.type, e.data, e.base)
+        )
     return rows
 
 
@@ -138,32 +138,33 @@ class TupleReader:
     def __init__(self, serde: SerializerProtocol, share_items: bool = False) -> None:
         self.serde = serde
         self.share_items = share_items
-        self._values: dict[tuple[str, str, str, str], Any] = {}
+        self._values: dict[deltas.BlobKey, Any] = {}
         self._items: dict[bytes, Any] = {}
 
     def read(self, rows: Iterable[UnionRow]) -> list[CheckpointTuple]:
         heads: list[UnionRow] = []
-        blobs: dict[tuple[str, str, str, str], UnionRow] = {}
+        blobs = deltas.Chains()
         pending: defaultdict[tuple[str, str, str], list[UnionRow]] = defaultdict(list)
         for row in rows:
             kind = row[0]
             if kind == "c":
                 heads.append(row)
             elif kind == "b":
-                blobs[(row[1], row[2], row[3], row[4])] = row
+                blobs.add((row[1], row[2], row[3], row[4]), row[6], row[7], row[8], row[5])
             else:
                 pending[(row[1], row[2], row[3])].append(row)
         heads.sort(key=lambda r: (r[3], r[2], r[1]), reverse=True)
         return [self._tuple(head, blobs, pending) for head in heads]
 
-    def _value(self, key: tuple[str, str, str, str], row: UnionRow) -> Any:
+    def _value(self, key: deltas.BlobKey, blobs: deltas.Chains) -> Any:
         if key not in self._values:
             where = f"thread {key[0]!r} ns {key[1]!r} channel {key[2]!r} version {key[3]!r}"
-            items = codec.split_array(row[7], row[8]) if self.share_items else None
+            type_, data, fmt = blobs.whole(key, where)
+            items = codec.split_array(type_, data) if self.share_items else None
             if items is None:
-                self._values[key] = codec.load_value(self.serde, row[7], row[8], row[6], where)
+                self._values[key] = codec.load_value(self.serde, type_, data, fmt, where)
             else:
-                self._values[key] = [self._item(item, row[6], where) for item in items]
+                self._values[key] = [self._item(item, fmt, where) for item in items]
         return _fresh(self._values[key])
 
     def _item(self, data: bytes, fmt: int, where: str) -> Any:
@@ -174,7 +175,7 @@ class TupleReader:
     def _tuple(
         self,
         head: UnionRow,
-        blobs: dict[tuple[str, str, str, str], UnionRow],
+        blobs: deltas.Chains,
         pending: dict[tuple[str, str, str], list[UnionRow]],
     ) -> CheckpointTuple:
         thread_id, ns, checkpoint_id, parent_id = head[1], head[2], head[3], head[4]
@@ -185,13 +186,15 @@ class TupleReader:
             raise CorruptRowError(f"{where}: cannot deserialise checkpoint: {exc}") from exc
         if not head[5]:  # the select flags blob_versions it could not read
             codec.load_json(head[10], where, "blob_versions")
-        if not isinstance(body, dict) or "channel_versions" not in body:
-            raise CorruptRowError(f"{where}: stored checkpoint has no channel_versions")
+        if not isinstance(body, dict):
+            raise CorruptRowError(f"{where}: stored checkpoint is not a mapping")
+        if "channel_versions" not in body:  # stored once, as the blob_versions column
+            body["channel_versions"] = codec.load_json(head[10], where, "blob_versions")
         values: dict[str, Any] = {}
         for channel, version in body["channel_versions"].items():
             key = (thread_id, ns, channel, str(version))
             if key in blobs:
-                values[channel] = self._value(key, blobs[key])
+                values[channel] = self._value(key, blobs)
         checkpoint: Checkpoint = {**body, "channel_values": values}  # type: ignore[typeddict-item]
         rows = sorted(
             pending.get((thread_id, ns, checkpoint_id), ()),

@@ -15,7 +15,7 @@ CHECKPOINT_COLUMNS = (
     "thread_id, namespace, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, "
     "checkpoint, blob_versions, metadata, run_id, created_at"
 )
-BLOB_COLUMNS = "thread_id, namespace, checkpoint_ns, channel, version, format, type, data"
+BLOB_COLUMNS = "thread_id, namespace, checkpoint_ns, channel, version, format, type, data, base"
 WRITE_COLUMNS = (
     "thread_id, namespace, checkpoint_ns, checkpoint_id, task_id, idx, task_path, channel, "
     "type, data"
@@ -152,7 +152,7 @@ class Dialect:
             "metadata = excluded.metadata, run_id = excluded.run_id"
         )
         self.INSERT_BLOB = s(
-            f"INSERT INTO {b} ({BLOB_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            f"INSERT INTO {b} ({BLOB_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT DO NOTHING"
         )
         insert_write = f"INSERT INTO {w} ({WRITE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -178,7 +178,9 @@ class Dialect:
             f"{self.json_text('blob_versions')}, created_at, "
             f"{self.graph_metadata()} FROM {c} {scope}"
         )
-        self.SELECT_THREAD_BLOB_KEYS = s(f"SELECT checkpoint_ns, channel, version FROM {b} {scope}")
+        self.SELECT_THREAD_BLOB_KEYS = s(
+            f"SELECT checkpoint_ns, channel, version, base FROM {b} {scope}"
+        )
         # The cleanup job reads and deletes a batch of threads with one statement each.
         of_threads = f"WHERE namespace = ? AND {self.in_list('thread_id')}"
         self.SELECT_GRAPHS_OF = s(
@@ -187,8 +189,8 @@ class Dialect:
             f"{self.graph_metadata()} FROM {c} {of_threads}"
         )
         self.SELECT_BLOB_SIZES_OF = s(
-            f"SELECT thread_id, checkpoint_ns, channel, version, {self.byte_length('data')} "
-            f"FROM {b} {of_threads}"
+            f"SELECT thread_id, checkpoint_ns, channel, version, {self.byte_length('data')}, "
+            f"base FROM {b} {of_threads}"
         )
         self.SELECT_WRITE_STATS_OF = s(
             "SELECT thread_id, checkpoint_ns, checkpoint_id, COUNT(*), "
@@ -231,15 +233,19 @@ class Dialect:
         )
         self.DELETE_WRITES_BELOW = s(f"DELETE FROM {w} {in_ns} AND checkpoint_id < ?")
         self.DELETE_CHECKPOINTS_BELOW = s(f"DELETE FROM {c} {in_ns} AND checkpoint_id < ?")
-        named = (  # the blobs the threads' remaining checkpoints name
+        named = (  # the blobs the threads' remaining checkpoints name, with their chains
             "WITH named AS MATERIALIZED (SELECT k.thread_id, k.checkpoint_ns, j.key AS channel, "
-            f"j.value AS version FROM {c} k, {self.entries('k.blob_versions')} "
+            f"j.value AS version, y.base FROM {c} k CROSS JOIN "
+            f"{self.entries('k.blob_versions')} LEFT JOIN {b} y ON y.thread_id = k.thread_id "
+            "AND y.namespace = k.namespace AND y.checkpoint_ns = k.checkpoint_ns "
+            "AND y.channel = j.key AND y.version = j.value "
             f"WHERE k.namespace = ? AND {self.in_list('k.thread_id')}) "
         )
         unnamed = (
             f"FROM {b} {of_threads} AND NOT EXISTS (SELECT 1 FROM named n "
             f"WHERE n.thread_id = {b}.thread_id AND n.checkpoint_ns = {b}.checkpoint_ns "
-            f"AND n.channel = {b}.channel AND n.version = {b}.version)"
+            f"AND n.channel = {b}.channel AND (n.version = {b}.version OR n.base = {b}.version "
+            f"OR ({b}.base = n.base AND {b}.version < n.version)))"
         )
         self.SUM_UNNAMED_BLOBS_OF = s(
             f"{named}SELECT COUNT(*), SUM({self.byte_length('data')}) {unnamed}"
@@ -274,7 +280,11 @@ class Dialect:
         among = f"(channel, version) IN ({self.unpack(2)})"
         self.SELECT_BLOB_KEYS_AMONG = s(f"SELECT channel, version FROM {b} {in_ns} AND {among}")
         self.SELECT_BLOBS = s(
-            f"SELECT channel, version, format, type, data FROM {b} {in_ns} AND {among}"
+            "WITH wanted AS (SELECT b.thread_id, b.namespace, b.checkpoint_ns, b.channel, "
+            f"b.version FROM {b} b {in_ns} AND "
+            f"(b.channel, b.version) IN ({self.unpack(2)})), {self.chains()}"
+            "SELECT b.channel, b.version, b.format, b.type, b.data, b.base "
+            f"FROM needed k {self.PIN_JOIN} {b} b ON {self.same_blob('k', 'b')}"
         )
         self.SELECT_CHANNEL_WRITES = s(
             "SELECT checkpoint_id, task_id, idx, task_path, channel, type, data "
@@ -353,22 +363,48 @@ class Dialect:
             "ORDER BY checkpoint_id DESC, checkpoint_ns DESC, thread_id DESC LIMIT ?), "
             "wanted AS (SELECT DISTINCT p.thread_id, p.namespace, p.checkpoint_ns, "
             "j.key AS channel, j.value AS version "
-            f"FROM page p, {self.entries(self.readable_json('p.blob_versions'))}) "
+            f"FROM page p, {self.entries(self.readable_json('p.blob_versions'))}), "
+            f"{self.chains()}"
             "SELECT 'c', thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, "
             f"CASE WHEN {self.is_object('blob_versions')} THEN '1' ELSE '' END, "
             "created_at, type, checkpoint, "
             f"{self.json_text('metadata')}, {self.json_text('blob_versions')} FROM page "
             "UNION ALL "
-            "SELECT 'b', b.thread_id, b.checkpoint_ns, b.channel, b.version, NULL, b.format, "
-            f"b.type, b.data, NULL, NULL FROM wanted k {self.PIN_JOIN} {b} b "
-            "ON b.thread_id = k.thread_id AND b.namespace = k.namespace "
-            "AND b.checkpoint_ns = k.checkpoint_ns AND b.channel = k.channel "
-            "AND b.version = k.version "
+            "SELECT 'b', b.thread_id, b.checkpoint_ns, b.channel, b.version, b.base, b.format, "
+            f"b.type, b.data, NULL, NULL FROM needed k {self.PIN_JOIN} {b} b "
+            f"ON {self.same_blob('k', 'b')} "
             "UNION ALL "
             "SELECT 'w', w.thread_id, w.checkpoint_ns, w.checkpoint_id, w.task_id, w.task_path, "
             f"w.idx, w.type, w.data, w.channel, NULL FROM page p {self.PIN_JOIN} {w} w "
             "ON w.thread_id = p.thread_id AND w.namespace = p.namespace "
             "AND w.checkpoint_ns = p.checkpoint_ns AND w.checkpoint_id = p.checkpoint_id"
+        )
+
+    def same_blob(self, k: str, b: str) -> str:
+        return (
+            f"{b}.thread_id = {k}.thread_id AND {b}.namespace = {k}.namespace "
+            f"AND {b}.checkpoint_ns = {k}.checkpoint_ns AND {b}.channel = {k}.channel "
+            f"AND {b}.version = {k}.version"
+        )
+
+    def chains(self) -> str:
+        """CTEs from `wanted` (blob keys) to `needed`: those keys, and for each delta its
+        snapshot and the deltas before it on the same chain (core/deltas.py)."""
+        b = self.blobs
+        key = (
+            "x.thread_id = h.thread_id AND x.namespace = h.namespace "
+            "AND x.checkpoint_ns = h.checkpoint_ns AND x.channel = h.channel"
+        )
+        return (
+            "heads AS MATERIALIZED (SELECT k.thread_id, k.namespace, k.checkpoint_ns, "
+            f"k.channel, k.version, x.base FROM wanted k {self.PIN_JOIN} {b} x "
+            f"ON {self.same_blob('k', 'x')}), "
+            "needed AS (SELECT thread_id, namespace, checkpoint_ns, channel, version FROM heads "
+            "UNION SELECT thread_id, namespace, checkpoint_ns, channel, base FROM heads "
+            "WHERE base IS NOT NULL UNION SELECT h.thread_id, h.namespace, h.checkpoint_ns, "
+            f"h.channel, x.version FROM heads h {self.PIN_JOIN} {b} x ON {key} "
+            "AND x.version > h.base AND x.version < h.version WHERE h.base IS NOT NULL "
+            "AND x.base = h.base) "
         )
 
     def list_where(

@@ -162,9 +162,9 @@ def _judge_each(
     nodes: dict[str, list[lineage.Node]] = defaultdict(list)
     for row in graph:
         nodes[row[0]].append(lineage.node_from_row(row[1:]))
-    blobs_of: dict[str, list[tuple[str, str, str, int]]] = defaultdict(list)
-    for tid, ns, ch, version, size in blobs:
-        blobs_of[tid].append((ns, ch, version, int(size or 0)))
+    blobs_of: dict[str, list[tuple[str, str, str, int, str | None]]] = defaultdict(list)
+    for tid, ns, ch, version, size, base in blobs:
+        blobs_of[tid].append((ns, ch, version, int(size or 0), base))
     writes_of: dict[tuple[str, str, str], int] = {}
     interrupted_of: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for tid, ns, cid, count, interrupts in write_stats:
@@ -175,14 +175,15 @@ def _judge_each(
     checkpoints: list[tuple[str, ...]] = []
     garbage: list[tuple[str, ...]] = []
     for tid in sorted(nodes):
-        keys = [(ns, ch, v) for ns, ch, v, _ in blobs_of[tid]]
+        keys = [(ns, ch, v) for ns, ch, v, _, _ in blobs_of[tid]]
         verdict = judge(c, nodes[tid], keys, interrupted_of[tid])
         report.threads_examined += 1
         if not verdict.drop:
             continue
         dropped = [(n.checkpoint_ns, n.checkpoint_id) for n in verdict.drop]
-        freed = keys if verdict.drop_thread else lineage.garbage_blobs(verdict.kept, keys)
-        sizes = {(ns, ch, v): size for ns, ch, v, size in blobs_of[tid]}
+        chained = [(ns, ch, v, base) for ns, ch, v, _, base in blobs_of[tid]]
+        freed = keys if verdict.drop_thread else lineage.garbage_blobs(verdict.kept, chained)
+        sizes = {(ns, ch, v): size for ns, ch, v, size, _ in blobs_of[tid]}
         report.checkpoints_deleted += len(dropped)
         report.writes_deleted += sum(writes_of.get((tid, ns, cid), 0) for ns, cid in dropped)
         report.blobs_deleted += len(freed)

@@ -242,11 +242,19 @@ def test_an_undecodable_checkpoint_raises_corrupt_row_error_naming_thread_and_ch
     assert "cid-9" in str(caught.value)
 
 
-def test_a_checkpoint_body_without_channel_versions_is_corrupt() -> None:
+def test_a_checkpoint_body_that_is_not_a_mapping_is_corrupt() -> None:
     bad = list(c_row("t", "cid-9", {}))
-    bad[7], bad[8] = SERDE.dumps_typed({"id": "cid-9"})
-    with pytest.raises(CorruptRowError, match="channel_versions"):
+    bad[7], bad[8] = SERDE.dumps_typed(["not", "a", "checkpoint"])
+    with pytest.raises(CorruptRowError, match="cid-9"):
         rows.TupleReader(SERDE).read([bad])
+
+
+def test_channel_versions_left_out_of_the_body_are_read_from_blob_versions() -> None:
+    row = list(c_row("t", "cid-9", {"a": 1}))
+    row[7], row[8] = SERDE.dumps_typed({"v": 4, "id": "cid-9", "ts": "", "versions_seen": {}})
+    found = rows.TupleReader(SERDE).read([row, b_row("t", "a", 1, "value")])
+    assert found[0].checkpoint["channel_versions"] == {"a": "1"}
+    assert found[0].checkpoint["channel_values"] == {"a": "value"}
 
 
 def test_an_undecodable_blob_raises_corrupt_row_error_naming_the_channel() -> None:
@@ -259,7 +267,7 @@ def test_an_undecodable_blob_raises_corrupt_row_error_naming_the_channel() -> No
 
 def test_a_blob_in_a_newer_format_raises_corrupt_row_error() -> None:
     with pytest.raises(CorruptRowError, match="newer"):
-        rows.TupleReader(SERDE).read([c_row("t", "cid", {"a": 1}), b_row("t", "a", 1, 5, fmt=2)])
+        rows.TupleReader(SERDE).read([c_row("t", "cid", {"a": 1}), b_row("t", "a", 1, 5, fmt=9)])
 
 
 def test_invalid_metadata_json_raises_corrupt_row_error() -> None:

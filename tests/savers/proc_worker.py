@@ -12,10 +12,10 @@ come from the same functions.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import operator
 import os
+import random
 import sys
 import time
 import traceback
@@ -69,9 +69,9 @@ CONST_VALUE = {"written": "once, at step 0", "kept": list(range(10))}
 
 
 def big_value(step: int, channel: str) -> bytes:
-    """A deterministic, step-specific value of BIG_SIZE bytes, cheap to build."""
-    digest = hashlib.sha256(f"{channel}:{step}".encode()).digest()
-    return digest * (BIG_SIZE // len(digest))
+    """A deterministic, step-specific value of BIG_SIZE bytes that does not compress (the
+    saver compresses values, and these must stay big enough to spill into the WAL)."""
+    return random.Random(f"{channel}:{step}").randbytes(BIG_SIZE)
 
 
 def big_expected(step: int) -> dict[str, Any]:

@@ -123,8 +123,9 @@ class AsyncPostgresSaver(LoopBridge, AsyncHistorySaver):
         namespace: str = "",
         schema: str | None = None,
         retention: RetentionPolicy | None = None,
+        compress: bool = True,
     ) -> None:
-        super().__init__(serde=serde, namespace=namespace, retention=retention)
+        super().__init__(serde=serde, namespace=namespace, retention=retention, compress=compress)
         self.dialect = PostgresDialect(schema)
         self._executor = AsyncPostgresExecutor(conn)
         self.loop = asyncio.get_running_loop()  # unasync: remove
@@ -141,6 +142,7 @@ class AsyncPostgresSaver(LoopBridge, AsyncHistorySaver):
         schema: str | None = None,
         pool_size: int | None = None,
         retention: RetentionPolicy | None = None,
+        compress: bool = True,
         sweep_every: float | None = None,
     ) -> AsyncIterator[AsyncPostgresSaver]:
         """Open `conn_string`; with `pool_size`, a pool of that many connections.
@@ -174,7 +176,14 @@ class AsyncPostgresSaver(LoopBridge, AsyncHistorySaver):
             raise open_error(conn_string, exc) from None  # the driver's text may hold a password
         executor: AsyncPostgresExecutor | None = None
         try:
-            saver = cls(conn, serde=serde, namespace=namespace, schema=schema, retention=retention)
+            saver = cls(
+                conn,
+                serde=serde,
+                namespace=namespace,
+                schema=schema,
+                retention=retention,
+                compress=compress,
+            )
             executor = saver._executor
             executor.reopen = reopen
             async with saver.sweeping(sweep_every):

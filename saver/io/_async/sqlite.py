@@ -130,8 +130,9 @@ class AsyncSqliteSaver(LoopBridge, AsyncHistorySaver):
         serde: SerializerProtocol | None = None,
         namespace: str = "",
         retention: RetentionPolicy | None = None,
+        compress: bool = True,
     ) -> None:
-        super().__init__(serde=serde, namespace=namespace, retention=retention)
+        super().__init__(serde=serde, namespace=namespace, retention=retention, compress=compress)
         self.conn = conn
         self._executor = AsyncSqliteExecutor(conn)
         self.loop = asyncio.get_running_loop()  # unasync: remove
@@ -145,6 +146,7 @@ class AsyncSqliteSaver(LoopBridge, AsyncHistorySaver):
         serde: SerializerProtocol | None = None,
         namespace: str = "",
         retention: RetentionPolicy | None = None,
+        compress: bool = True,
         sweep_every: float | None = None,
     ) -> AsyncIterator[AsyncSqliteSaver]:
         """Open `conn_string` (a path, `:memory:` or `sqlite:///path`) and close it on exit.
@@ -170,7 +172,9 @@ class AsyncSqliteSaver(LoopBridge, AsyncHistorySaver):
             raise StorageError(f"cannot open SQLite database {path!r}: {exc}") from exc
         executor = None
         try:
-            saver = cls(conn, serde=serde, namespace=namespace, retention=retention)
+            saver = cls(
+                conn, serde=serde, namespace=namespace, retention=retention, compress=compress
+            )
             executor = saver._executor
             async with saver.sweeping(sweep_every):
                 yield saver

@@ -124,8 +124,9 @@ class PostgresSaver(ThreadBridge, HistorySaver):
         namespace: str = "",
         schema: str | None = None,
         retention: RetentionPolicy | None = None,
+        compress: bool = True,
     ) -> None:
-        super().__init__(serde=serde, namespace=namespace, retention=retention)
+        super().__init__(serde=serde, namespace=namespace, retention=retention, compress=compress)
         self.dialect = PostgresDialect(schema)
         self._executor = PostgresExecutor(conn)
 
@@ -141,6 +142,7 @@ class PostgresSaver(ThreadBridge, HistorySaver):
         schema: str | None = None,
         pool_size: int | None = None,
         retention: RetentionPolicy | None = None,
+        compress: bool = True,
         sweep_every: float | None = None,
     ) -> Iterator[PostgresSaver]:
         """Open `conn_string`; with `pool_size`, a pool of that many connections.
@@ -174,7 +176,14 @@ class PostgresSaver(ThreadBridge, HistorySaver):
             raise open_error(conn_string, exc) from None  # the driver's text may hold a password
         executor: PostgresExecutor | None = None
         try:
-            saver = cls(conn, serde=serde, namespace=namespace, schema=schema, retention=retention)
+            saver = cls(
+                conn,
+                serde=serde,
+                namespace=namespace,
+                schema=schema,
+                retention=retention,
+                compress=compress,
+            )
             executor = saver._executor
             executor.reopen = reopen
             with saver.sweeping(sweep_every):

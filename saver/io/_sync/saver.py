@@ -24,7 +24,7 @@ from langgraph.checkpoint.base import (
 )
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
-from saver.core import plans
+from saver.core import deltas, plans
 from saver.core.config import thread_id_of
 from saver.dialects.base import Dialect, Stmt
 from saver.errors import InvalidConfigError, StorageError
@@ -38,6 +38,7 @@ from saver.retention.sweeper import Sweeper
 logger = logging.getLogger("saver")
 PAGE_SIZE = 1000  # threads per candidate page
 TRIM_EVERY = 8  # puts to one thread between trims when retention is on
+SHORT_DIGITS, LONG_DIGITS = 10, 32  # version counters: ours, and LangGraph's SQL savers
 
 
 def drive(
@@ -66,6 +67,7 @@ class HistorySaver(TimeTravel, BaseCheckpointSaver[str]):
         serde: SerializerProtocol | None = None,
         namespace: str = "",
         retention: RetentionPolicy | None = None,
+        compress: bool = True,
     ) -> None:
         super().__init__(serde=serde)
         if not isinstance(namespace, str):
@@ -76,6 +78,7 @@ class HistorySaver(TimeTravel, BaseCheckpointSaver[str]):
         self.retention = retention
         self._ready = False
         self._puts_since_trim: dict[str, int] = {}
+        self._deltas = deltas.DeltaTracker(compress=bool(compress))
         self.sweeper: Sweeper | None = None
 
     @property
@@ -104,7 +107,13 @@ class HistorySaver(TimeTravel, BaseCheckpointSaver[str]):
         return version
 
     def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        return self._run(plans.get_tuple(self._ctx, config), READ)
+        found = self._run(plans.get_tuple(self._ctx, config), READ)
+        if found is not None:
+            conf = found.config["configurable"]
+            key = (self.namespace, conf["thread_id"], conf["checkpoint_ns"])
+            values = found.checkpoint["channel_values"]
+            self._deltas.observe(key, conf["checkpoint_id"], values)
+        return found
 
     def list(
         self,
@@ -126,8 +135,12 @@ class HistorySaver(TimeTravel, BaseCheckpointSaver[str]):
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
-        plan = plans.put(self._ctx, config, checkpoint, metadata, new_versions)
-        saved = self._run(plan, BATCH)
+        ctx = self._ctx
+        encoded = plans.encode_put(ctx, self._deltas, config, checkpoint, new_versions)
+        saved = self._run(
+            plans.put(ctx, config, checkpoint, metadata, new_versions, encoded), BATCH
+        )
+        self._deltas.commit(encoded)  # only now: a delta may only extend stored rows
         if self.retention is not None and (self.retention.keep_last or self.retention.max_age):
             try:
                 self._trim_on_write(saved["configurable"]["thread_id"])
@@ -146,9 +159,11 @@ class HistorySaver(TimeTravel, BaseCheckpointSaver[str]):
 
     def delete_thread(self, thread_id: str) -> None:
         self._run(plans.delete_thread(self._ctx, thread_id), BATCH)
+        self._deltas.forget([str(thread_id)])
 
     def delete_for_runs(self, run_ids: Sequence[str]) -> None:
         self._run(plans.delete_for_runs(self._ctx, run_ids), WRITE)
+        self._deltas.forget()  # a run's checkpoints may include a thread's latest
 
     def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         self._run(plans.copy_thread(self._ctx, source_thread_id, target_thread_id), WRITE)
@@ -157,6 +172,7 @@ class HistorySaver(TimeTravel, BaseCheckpointSaver[str]):
         """DeltaChannel-aware: a kept head keeps the ancestors its delta channels replay from."""
         for plan in plans.prune_each(self._ctx, thread_ids, strategy):
             self._run(plan, WRITE)
+        self._deltas.forget([str(t) for t in thread_ids])
 
     def get_delta_channel_history(
         self, *, config: RunnableConfig, channels: Sequence[str]
@@ -212,6 +228,7 @@ class HistorySaver(TimeTravel, BaseCheckpointSaver[str]):
                 plan = sweep.sweep(self._ctx, cutoffs, batch, dry_run)
                 done = self._run(plan, SNAPSHOT if dry_run else RELAXED)
                 report.add(done)
+                self._deltas.forget(done.thread_ids)
                 if progress is not None:
                     progress(report)
         report.seconds = time.monotonic() - started
@@ -270,14 +287,18 @@ class HistorySaver(TimeTravel, BaseCheckpointSaver[str]):
         self._run(sweep.sweep(self._ctx, cutoffs, [thread_id], False), WRITE)
 
     def get_next_version(self, current: str | int | None, channel: None = None) -> str:
-        """The same version strings as LangGraph's SQL savers, so their data stays comparable."""
+        """`0000000042.1f0c9a3e`: a zero-padded counter, then random hex so two forks of one
+        step differ. A version in LangGraph's SQL format (32 digits, from their data or an
+        older saver) is continued in that format; a short version sorts after any long one,
+        so versions only ever grow, whatever a thread started with."""
         if current is None:
-            current_v = 0
-        elif isinstance(current, int):
-            current_v = current
-        else:
-            current_v = int(str(current).split(".")[0])
-        return f"{current_v + 1:032}.{random.random():016}"
+            return f"{1:0{SHORT_DIGITS}}.{random.getrandbits(32):08x}"
+        if isinstance(current, int):
+            return f"{current + 1:0{LONG_DIGITS}}.{random.random():016}"
+        head = str(current).split(".")[0]
+        if len(head) <= SHORT_DIGITS:
+            return f"{int(head) + 1:0{SHORT_DIGITS}}.{random.getrandbits(32):08x}"
+        return f"{int(head) + 1:0{LONG_DIGITS}}.{random.random():016}"
 
 
 def _check_batch_size(batch_size: object) -> None:

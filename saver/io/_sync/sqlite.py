@@ -131,8 +131,9 @@ class SqliteSaver(ThreadBridge, HistorySaver):
         serde: SerializerProtocol | None = None,
         namespace: str = "",
         retention: RetentionPolicy | None = None,
+        compress: bool = True,
     ) -> None:
-        super().__init__(serde=serde, namespace=namespace, retention=retention)
+        super().__init__(serde=serde, namespace=namespace, retention=retention, compress=compress)
         self.conn = conn
         self._executor = SqliteExecutor(conn)
 
@@ -145,6 +146,7 @@ class SqliteSaver(ThreadBridge, HistorySaver):
         serde: SerializerProtocol | None = None,
         namespace: str = "",
         retention: RetentionPolicy | None = None,
+        compress: bool = True,
         sweep_every: float | None = None,
     ) -> Iterator[SqliteSaver]:
         """Open `conn_string` (a path, `:memory:` or `sqlite:///path`) and close it on exit.
@@ -170,7 +172,9 @@ class SqliteSaver(ThreadBridge, HistorySaver):
             raise StorageError(f"cannot open SQLite database {path!r}: {exc}") from exc
         executor = None
         try:
-            saver = cls(conn, serde=serde, namespace=namespace, retention=retention)
+            saver = cls(
+                conn, serde=serde, namespace=namespace, retention=retention, compress=compress
+            )
             executor = saver._executor
             with saver.sweeping(sweep_every):
                 yield saver

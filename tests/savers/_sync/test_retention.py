@@ -305,18 +305,39 @@ def stored(store: Any, namespace: str = "") -> dict[str, set[tuple[Any, ...]]]:
 
 
 def referenced_blobs(store: Any, namespace: str = "") -> set[tuple[str, str, str, str]]:
-    """(thread_id, checkpoint_ns, channel, version) every stored checkpoint names."""
+    """(thread_id, checkpoint_ns, channel, version) every stored checkpoint needs: the blobs
+    it names and, for a delta, its snapshot and the deltas before it on its chain."""
     found = raw_rows(
         store,
         "SELECT thread_id, checkpoint_ns, blob_versions FROM history_checkpoints "
         "WHERE namespace = ?",
         (namespace,),
     )
-    return {
+    named = {
         (tid, ns, channel, version)
         for tid, ns, versions in found
         for channel, version in as_object(versions).items()
     }
+    bases = {
+        (tid, ns, ch, v): base
+        for tid, ns, ch, v, base in raw_rows(
+            store,
+            "SELECT thread_id, checkpoint_ns, channel, version, base FROM history_blobs "
+            "WHERE namespace = ?",
+            (namespace,),
+        )
+    }
+    needed = set(named)
+    for tid, ns, ch, v in named:
+        base = bases.get((tid, ns, ch, v))
+        if base is not None:
+            needed.add((tid, ns, ch, base))
+            needed.update(
+                key
+                for key, b in bases.items()
+                if b == base and key[:3] == (tid, ns, ch) and key[3] < v
+            )
+    return needed
 
 
 def assert_consistent(store: Any, blobs_before: set[Any], namespace: str = "") -> None:
