@@ -18,7 +18,8 @@ end, on the server scripts/bench_postgres.py uses):
    VACUUM / VACUUM FULL), and beside a writer: a second saver (its own connection, namespace
    `writer`, so the cleanup's work is the same) puts checkpoints in a tight loop on another OS
    thread, first `baseline_seconds` with no cleanup, then for as long as the cleanup runs.
-3. After each cleanup: every thread has exactly `KEEP` checkpoints (and its writes and blobs),
+3. After each cleanup: every thread has exactly `KEEP` checkpoints (and their writes, and the blobs
+   they need: a kept delta keeps the snapshot and deltas it is built on),
    the report's counts are exact, and sampled threads load as before.
 """
 
@@ -57,7 +58,8 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from saver import PostgresSaver, RetentionPolicy, SqliteSaver
-from saver.core import plans
+from saver.core import lineage, plans
+from saver.core.deltas import DeltaTracker
 from saver.dialects.base import Dialect
 from saver.dialects.postgres import PostgresDialect
 from saver.dialects.sqlite import SQLITE
@@ -153,11 +155,16 @@ def put_one_by_one(saver: Any, thread_id: str, thread: Sequence[Step]) -> None:
         saver.put_writes(saved, [s.write], s.task_id)
 
 
-def thread_plan(ctx: plans.Context, thread_id: str, thread: Sequence[Step]) -> plans.Plan[None]:
-    """The same puts and put_writes as `put_one_by_one`, as one plan: one transaction."""
+def thread_plan(
+    ctx: plans.Context, tracker: DeltaTracker, thread_id: str, thread: Sequence[Step]
+) -> plans.Plan[None]:
+    """The same puts and put_writes as `put_one_by_one`, as one plan: one transaction (the
+    growing `items` list stored as deltas, as the saver's own puts store it)."""
     for s in thread:
         config = config_of(thread_id, s.parent_id)
-        saved = yield from plans.put(ctx, config, s.checkpoint, s.metadata, s.new_versions)
+        encoded = plans.encode_put(ctx, tracker, config, s.checkpoint, s.new_versions)
+        saved = yield from plans.put(ctx, config, s.checkpoint, s.metadata, s.new_versions, encoded)
+        tracker.commit(encoded)
         yield from plans.put_writes(ctx, saved, [s.write], s.task_id, "")
 
 
@@ -283,7 +290,10 @@ def same_rows_check(store: Store, saver: Any, sizes: Sizes) -> str:
     thread_id and created_at. Both are deleted afterwards."""
     thread = list(islice(steps(saver, sizes.checkpoints), sizes.checkpoints))
     put_one_by_one(saver, "check-api", thread)
-    saver._run(thread_plan(saver._ctx, "check-batched", thread), WRITE)
+    for step in thread:  # the same versions again, as if get_next_version handed them out
+        for version in step.new_versions.values():
+            saver._deltas.issued(str(version))
+    saver._run(thread_plan(saver._ctx, saver._deltas, "check-batched", thread), WRITE)
     d = store.dialect
     queries = {
         "checkpoints": f"SELECT namespace, checkpoint_ns, checkpoint_id, parent_checkpoint_id, "
@@ -318,7 +328,8 @@ def build(store: Store, sizes: Sizes) -> dict[str, Any]:
         started = time.perf_counter()
         for i in range(sizes.threads):
             thread = islice(steps(saver, sizes.checkpoints), sizes.checkpoints)
-            saver._run(thread_plan(saver._ctx, thread_name(i), list(thread)), WRITE)
+            plan = thread_plan(saver._ctx, saver._deltas, thread_name(i), list(thread))
+            saver._run(plan, WRITE)
         seconds = time.perf_counter() - started
     store.settle()
     return {"seconds": seconds, "same_rows_as_put": check}
@@ -395,12 +406,32 @@ def verify(
     wrong = [(tid, int(c)) for tid, c in counts if int(c) != KEEP]
     if len(counts) != sizes.threads or wrong:
         problems.append(f"{len(counts)} threads, {len(wrong)} without exactly {KEEP}: {wrong[:3]}")
-    for table, per_thread in ((d.blobs, 2 * KEEP + 1), (d.writes, KEEP)):
-        rows = store.rows(f"SELECT COUNT(*) FROM {table} WHERE namespace = ?", ("",))
-        if int(rows[0][0]) != sizes.threads * per_thread:
-            problems.append(f"{table}: {rows[0][0]} rows, expected {sizes.threads * per_thread}")
+    writes = store.rows(f"SELECT COUNT(*) FROM {d.writes} WHERE namespace = ?", ("",))
+    if int(writes[0][0]) != sizes.threads * KEEP:
+        problems.append(f"{d.writes}: {writes[0][0]} rows, expected {sizes.threads * KEEP}")
+    # Blobs: every one left is needed by a kept checkpoint (a kept delta keeps its chain).
+    blobs = store.rows(f"SELECT COUNT(*) FROM {d.blobs} WHERE namespace = ?", ("",))
+    gone = sizes.threads * (2 * n + 1) - int(blobs[0][0])
+    for tid in before:
+        stored = store.rows(
+            f"SELECT checkpoint_ns, channel, version, base FROM {d.blobs} "
+            "WHERE namespace = ? AND thread_id = ?",
+            ("", tid),
+        )
+        kept_nodes = [
+            lineage.Node(
+                "",
+                t.config["configurable"]["checkpoint_id"],
+                None,
+                {k: str(v) for k, v in t.checkpoint["channel_versions"].items()},
+                frozenset(),
+            )
+            for t in saver.list(config_of(tid, None))
+        ]
+        if lineage.garbage_blobs(kept_nodes, stored):
+            problems.append(f"{tid}: blobs no kept checkpoint needs were left")
     dropped = sizes.threads * (n - KEEP)
-    for name, want in (("checkpoints", dropped), ("writes", dropped), ("blobs", 2 * dropped)):
+    for name, want in (("checkpoints", dropped), ("writes", dropped), ("blobs", gone)):
         got = getattr(report, f"{name}_deleted")
         if got != want:
             problems.append(f"report: {got} {name} deleted, expected {want}")

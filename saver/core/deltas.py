@@ -28,8 +28,9 @@ from saver.core import codec
 from saver.core.codec import FORMAT_DELTA, FORMAT_FULL
 from saver.errors import CorruptRowError
 
-MAX_LINKS = 512  # deltas per chain: bounds the rows a read joins
+MAX_LINKS = 128  # deltas per chain: bounds the rows a read joins (about 10 us each)
 MAX_THREADS = 512  # threads whose last values one saver remembers (least recent forgotten)
+MAX_ISSUED = 65536  # versions handed out and not yet stored, remembered per saver
 MSGPACK = "msgpack"
 
 
@@ -67,8 +68,10 @@ Key = tuple[str, str, str]  # saver namespace, thread_id, checkpoint_ns
 class DeltaPlan:
     """The encodings of one put, and what to remember once it has committed."""
 
-    def __init__(self, key: Key, after: ThreadTail, blobs: dict[str, Encoded]) -> None:
-        self.key, self.after, self.blobs = key, after, blobs
+    def __init__(
+        self, key: Key, after: ThreadTail, blobs: dict[str, Encoded], stored: list[str]
+    ) -> None:
+        self.key, self.after, self.blobs, self.stored = key, after, blobs, stored
 
 
 class DeltaTracker:
@@ -79,7 +82,18 @@ class DeltaTracker:
     ) -> None:
         self.max_links, self.max_threads, self.compress = max_links, max_threads, compress
         self._threads: OrderedDict[Key, ThreadTail] = OrderedDict()
+        self._issued: OrderedDict[str, None] = OrderedDict()
         self._lock = threading.Lock()  # a sync saver may be shared by threads
+
+    def issued(self, version: str) -> str:
+        """Note a version this saver's get_next_version handed out: no row can have it yet.
+        Only such a version starts or extends a chain; any other (a caller's own, data
+        moved from elsewhere) may name a row that exists, whose insert would be skipped."""
+        with self._lock:
+            self._issued[version] = None
+            while len(self._issued) > MAX_ISSUED:
+                self._issued.popitem(last=False)
+        return version
 
     def plan(
         self,
@@ -99,18 +113,27 @@ class DeltaTracker:
         blobs: dict[str, Encoded] = {}
         for channel, (version, value) in new.items():
             previous = tails.pop(channel, None)
-            if previous is not None and known is not None:
-                if str(known.versions.get(channel)) != previous.version:
-                    previous = None
-            encoded, tail = self._encode(serde, version, value, previous)
+            with self._lock:
+                fresh = version in self._issued
+            if previous is not None and previous.version == version:
+                tails[channel] = previous  # unchanged: its row is there already
+                encoded, tail = _whole(serde, value), None
+            elif not fresh:  # its row may exist (the insert would be skipped): no chain
+                encoded, tail = _whole(serde, value), None
+            else:
+                if previous is not None and known is not None:
+                    if str(known.versions.get(channel)) != previous.version:
+                        previous = None
+                encoded, tail = self._encode(serde, version, value, previous)
+                if tail is not None:
+                    tails[channel] = tail
             if self.compress:
                 fmt, data = codec.compress(encoded.format, encoded.data)
                 encoded = Encoded(fmt, encoded.type, data, encoded.base)
             blobs[channel] = encoded
-            if tail is not None:
-                tails[channel] = tail
         versions = {ch: str(v) for ch, v in channel_versions.items()}
-        return DeltaPlan(key, ThreadTail(checkpoint_id, versions, tails), blobs)
+        stored = [version for version, _ in new.values()]
+        return DeltaPlan(key, ThreadTail(checkpoint_id, versions, tails), blobs, stored)
 
     def _encode(
         self, serde: SerializerProtocol, version: str, value: Any, previous: Tail | None
@@ -167,6 +190,8 @@ class DeltaTracker:
     def commit(self, plan: DeltaPlan) -> None:
         """Remember a put that committed (never one that failed: its rows are not there)."""
         with self._lock:
+            for version in plan.stored:  # its row exists now: never fresh again
+                self._issued.pop(version, None)
             self._threads[plan.key] = plan.after
             self._threads.move_to_end(plan.key)
             while len(self._threads) > self.max_threads:
@@ -181,6 +206,11 @@ class DeltaTracker:
             gone = set(thread_ids)
             for key in [k for k in self._threads if k[1] in gone]:
                 del self._threads[key]
+
+
+def _whole(serde: SerializerProtocol, value: Any) -> Encoded:
+    type_, data = serde.dumps_typed(value)
+    return Encoded(FORMAT_FULL, type_, data)
 
 
 # --- msgpack arrays ------------------------------------------------------------------------

@@ -208,44 +208,53 @@ class Dialect:
         # the N are unreadable or carry DeltaChannel counters (the thread then goes row by row).
         self.SELECT_KEEP_BOUNDS_OF = s(
             f"WITH pairs AS (SELECT DISTINCT thread_id, checkpoint_ns FROM {c} {of_threads}), "
-            "kept AS (SELECT p.thread_id, p.checkpoint_ns, k.checkpoint_id, k.created_at, "
-            f"k.blob_versions, k.metadata FROM pairs p {self.PIN_JOIN} {c} k "
-            "ON k.thread_id = p.thread_id AND k.namespace = ? "
-            "AND k.checkpoint_ns = p.checkpoint_ns AND k.checkpoint_id >= COALESCE(("
+            "bounds AS MATERIALIZED (SELECT p.thread_id, p.checkpoint_ns, COALESCE(("
             f"SELECT y.checkpoint_id FROM {c} y WHERE y.thread_id = p.thread_id "
             "AND y.namespace = ? AND y.checkpoint_ns = p.checkpoint_ns "
-            "ORDER BY y.checkpoint_id DESC LIMIT 1 OFFSET ?), '')) "
-            "SELECT thread_id, checkpoint_ns, MIN(checkpoint_id), MAX(created_at), SUM(CASE WHEN "
-            f"{self.is_object('blob_versions')} AND {self.is_object('metadata')} "
+            "ORDER BY y.checkpoint_id DESC LIMIT 1 OFFSET ?), '') AS low FROM pairs p), "
+            "kept AS (SELECT p.thread_id, p.checkpoint_ns, k.checkpoint_id, k.created_at, "
+            "k.blob_versions, k.metadata FROM bounds p "
+            + self.pinned(
+                c,
+                "k",
+                "k.thread_id = p.thread_id AND k.namespace = ? "
+                "AND k.checkpoint_ns = p.checkpoint_ns AND k.checkpoint_id >= p.low",
+            )
+            + ") SELECT thread_id, checkpoint_ns, MIN(checkpoint_id), MAX(created_at), "
+            f"SUM(CASE WHEN {self.is_object('blob_versions')} AND {self.is_object('metadata')} "
             "THEN 0 ELSE 1 END), COUNT("
             f"{self.json_get(self.readable_json('metadata'), ('counters_since_delta_snapshot',))}"
             ") FROM kept GROUP BY thread_id, checkpoint_ns"
         )
         below = (
-            "(SELECT COUNT(*) FROM bounds k {} x ON x.thread_id = k.thread_id AND "
-            "x.namespace = ? AND x.checkpoint_ns = k.checkpoint_ns "
-            "AND x.checkpoint_id < k.checkpoint_id)"
+            "x.thread_id = k.thread_id AND x.namespace = ? AND x.checkpoint_ns = k.checkpoint_ns "
+            "AND x.checkpoint_id < k.checkpoint_id"
         )
         self.COUNT_BELOW = s(
             f"WITH bounds(thread_id, checkpoint_ns, checkpoint_id) AS ({self.unpack(3)}) "
-            f"SELECT {below.format(f'{self.PIN_JOIN} {c}')}, "
-            f"{below.format(f'{self.PIN_JOIN} {w}')}"
+            f"SELECT (SELECT COUNT(*) FROM bounds k {self.pinned(c, 'x', below)}), "
+            f"(SELECT COUNT(*) FROM bounds k {self.pinned(w, 'x', below)})"
         )
         self.DELETE_WRITES_BELOW = s(f"DELETE FROM {w} {in_ns} AND checkpoint_id < ?")
         self.DELETE_CHECKPOINTS_BELOW = s(f"DELETE FROM {c} {in_ns} AND checkpoint_id < ?")
         named = (  # the blobs the threads' remaining checkpoints name, with their chains
             "WITH named AS MATERIALIZED (SELECT k.thread_id, k.checkpoint_ns, j.key AS channel, "
-            f"j.value AS version, y.base FROM {c} k CROSS JOIN "
-            f"{self.entries('k.blob_versions')} LEFT JOIN {b} y ON y.thread_id = k.thread_id "
+            f"j.value AS version, (SELECT y.base FROM {b} y WHERE y.thread_id = k.thread_id "
             "AND y.namespace = k.namespace AND y.checkpoint_ns = k.checkpoint_ns "
-            "AND y.channel = j.key AND y.version = j.value "
+            "AND y.channel = j.key AND y.version = j.value) AS base "
+            f"FROM {c} k CROSS JOIN {self.entries('k.blob_versions')} "
             f"WHERE k.namespace = ? AND {self.in_list('k.thread_id')}) "
         )
-        unnamed = (
-            f"FROM {b} {of_threads} AND NOT EXISTS (SELECT 1 FROM named n "
-            f"WHERE n.thread_id = {b}.thread_id AND n.checkpoint_ns = {b}.checkpoint_ns "
-            f"AND n.channel = {b}.channel AND (n.version = {b}.version OR n.base = {b}.version "
-            f"OR ({b}.base = n.base AND {b}.version < n.version)))"
+        same = (
+            f"n.thread_id = {b}.thread_id AND n.checkpoint_ns = {b}.checkpoint_ns "
+            f"AND n.channel = {b}.channel"
+        )
+        unnamed = (  # equality joins only, so PostgreSQL can hash them
+            f"FROM {b} {of_threads} "
+            f"AND NOT EXISTS (SELECT 1 FROM named n WHERE {same} AND n.version = {b}.version) "
+            f"AND NOT EXISTS (SELECT 1 FROM named n WHERE {same} AND n.base = {b}.version) "
+            f"AND NOT EXISTS (SELECT 1 FROM named n WHERE {same} AND n.base = {b}.base "
+            f"AND {b}.version < n.version)"
         )
         self.SUM_UNNAMED_BLOBS_OF = s(
             f"{named}SELECT COUNT(*), SUM({self.byte_length('data')}) {unnamed}"
@@ -379,6 +388,11 @@ class Dialect:
             "ON w.thread_id = p.thread_id AND w.namespace = p.namespace "
             "AND w.checkpoint_ns = p.checkpoint_ns AND w.checkpoint_id = p.checkpoint_id"
         )
+
+    def pinned(self, table: str, alias: str, on: str) -> str:
+        """Join `table` as `alias` once per row of what precedes it, by index: the rows before
+        are few, whatever a planner guesses from a list parameter."""
+        return f"{self.PIN_JOIN} {table} {alias} ON {on}"
 
     def same_blob(self, k: str, b: str) -> str:
         return (

@@ -116,6 +116,11 @@ class PostgresDialect(Dialect):
     def is_object(self, expr: str) -> str:
         return f"(jsonb_typeof({expr}) = 'object')"
 
+    def pinned(self, table: str, alias: str, on: str) -> str:
+        # PostgreSQL guesses 100 rows per list parameter and would hash-join a scan of the
+        # whole table; LATERAL with OFFSET 0 (which it does not flatten) probes the index.
+        return f"CROSS JOIN LATERAL (SELECT * FROM {table} {alias} WHERE {on} OFFSET 0) AS {alias}"
+
     def in_list(self, column: str) -> str:
         # An ARRAY lets the planner probe the primary key; IN (set-returning function)
         # would hash-join a scan of the whole table.

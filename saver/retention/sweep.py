@@ -110,7 +110,7 @@ def _trim_by_range(
     row (several namespaces, DeltaChannels, unreadable kept rows, idle)."""
     d, namespace = ctx.dialect, ctx.namespace
     found = yield Stmt(
-        d.SELECT_KEEP_BOUNDS_OF, (namespace, d.array(tids), namespace, namespace, keep_last - 1)
+        d.SELECT_KEEP_BOUNDS_OF, (namespace, d.array(tids), namespace, keep_last - 1, namespace)
     )
     per_thread: dict[str, list[Any]] = defaultdict(list)
     for row in found:

@@ -17,6 +17,7 @@ KEY = ("", "t", "")
 
 
 def put(tracker: DeltaTracker, parent: str | None, cid: str, version: str, value: Any) -> Any:
+    tracker.issued(version)  # as get_next_version would have
     plan = tracker.plan(SERDE, KEY, parent, cid, {"m": version}, {"m": (version, value)})
     tracker.commit(plan)
     return plan.blobs["m"]
@@ -107,3 +108,23 @@ def test_a_delta_whose_snapshot_is_gone_is_a_corrupt_row_not_a_wrong_value() -> 
     chains.add(("t", "", "m", "02"), codec.FORMAT_DELTA, "msgpack", b"\x91\xa1x", "01")
     with pytest.raises(CorruptRowError, match="snapshot '01'"):
         chains.whole(("t", "", "m", "02"), "m@02")
+
+
+def test_a_version_this_saver_did_not_hand_out_is_stored_whole_and_starts_no_chain() -> None:
+    """Data moved in (saver migrate) names versions whose rows may exist already."""
+    tracker, value = DeltaTracker(compress=False), messages(3)
+    plan = tracker.plan(SERDE, KEY, None, "c1", {"m": "01"}, {"m": ("01", value)})
+    tracker.commit(plan)
+    after = put(tracker, "c1", "c2", "02", [*value, AIMessage("a", id="a")])
+    assert (plan.blobs["m"].format, after.format) == (codec.FORMAT_FULL, codec.FORMAT_FULL)
+
+
+def test_a_channel_whose_version_did_not_change_keeps_its_chain() -> None:
+    tracker, value = DeltaTracker(compress=False), messages(3)
+    put(tracker, None, "c1", "01", value)
+    put(tracker, "c1", "c2", "02", [*value, AIMessage("a", id="a")])
+    grown = [*value, AIMessage("a", id="a")]
+    plan = tracker.plan(SERDE, KEY, "c2", "c3", {"m": "02"}, {"m": ("02", grown)})
+    tracker.commit(plan)
+    after = put(tracker, "c3", "c4", "03", [*grown, AIMessage("b", id="b")])
+    assert (after.format, after.base) == (codec.FORMAT_DELTA, "01")

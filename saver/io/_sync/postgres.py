@@ -96,6 +96,9 @@ class PostgresExecutor:
                         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                     elif mode == RELAXED:  # transaction-scoped, so nothing leaks to the session
                         conn.execute("SET LOCAL synchronous_commit TO OFF")
+                        # The cleanup's list parameters inflate the planner's estimates past
+                        # jit_above_cost, and compiling would cost more than the queries.
+                        conn.execute("SET LOCAL jit TO OFF")
                     return drive(plan, execute)
         except POSTGRES_ERRORS as exc:
             error = from_postgres(exc, can_reconnect=self.pool is not None or bool(self.reopen))

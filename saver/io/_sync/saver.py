@@ -292,13 +292,16 @@ class HistorySaver(TimeTravel, BaseCheckpointSaver[str]):
         older saver) is continued in that format; a short version sorts after any long one,
         so versions only ever grow, whatever a thread started with."""
         if current is None:
-            return f"{1:0{SHORT_DIGITS}}.{random.getrandbits(32):08x}"
-        if isinstance(current, int):
-            return f"{current + 1:0{LONG_DIGITS}}.{random.random():016}"
-        head = str(current).split(".")[0]
-        if len(head) <= SHORT_DIGITS:
-            return f"{int(head) + 1:0{SHORT_DIGITS}}.{random.getrandbits(32):08x}"
-        return f"{int(head) + 1:0{LONG_DIGITS}}.{random.random():016}"
+            version = f"{1:0{SHORT_DIGITS}}.{random.getrandbits(32):08x}"
+        elif isinstance(current, int):
+            version = f"{current + 1:0{LONG_DIGITS}}.{random.random():016}"
+        else:
+            head = str(current).split(".")[0]
+            if len(head) <= SHORT_DIGITS:
+                version = f"{int(head) + 1:0{SHORT_DIGITS}}.{random.getrandbits(32):08x}"
+            else:
+                version = f"{int(head) + 1:0{LONG_DIGITS}}.{random.random():016}"
+        return self._deltas.issued(version)
 
 
 def _check_batch_size(batch_size: object) -> None:
