@@ -17,7 +17,7 @@ FORMAT_DELTA = 2  # items appended to a chain that starts at a snapshot (core/de
 COMPRESSED = 16  # added to a format: the bytes are zlib-compressed (a saver's compress=True)
 KNOWN_FORMATS = frozenset({FORMAT_FULL, FORMAT_DELTA, FORMAT_FULL | COMPRESSED})
 KNOWN_FORMATS = KNOWN_FORMATS | {FORMAT_DELTA | COMPRESSED}
-COMPRESS_MIN_BYTES = 512  # smaller values rarely shrink enough to pay for the CPU
+COMPRESS_MIN_BYTES = 128  # smaller values rarely shrink enough to pay for the CPU
 
 
 def compress(fmt: int, data: bytes | None) -> tuple[int, bytes | None]:

@@ -107,8 +107,12 @@ class DeltaTracker:
         """Encode the changed channels `new` (channel -> (version, value)) of a put."""
         with self._lock:
             known = self._threads.get(key)
-        if known is None or parent_id is None or known.checkpoint_id != parent_id:
-            known = None  # a fork, another process, or a thread this one never wrote
+            if known is None or parent_id is None or known.checkpoint_id != parent_id:
+                known = None  # a fork, another process, or a thread this one never wrote
+            else:
+                # Claimed until commit(): a second put from the same parent meanwhile (or
+                # after this one failed) stores snapshots, so no snapshot gets two branches.
+                del self._threads[key]
         tails: dict[str, Tail] = dict(known.tails) if known else {}
         blobs: dict[str, Encoded] = {}
         for channel, (version, value) in new.items():

@@ -128,3 +128,26 @@ def test_a_channel_whose_version_did_not_change_keeps_its_chain() -> None:
     tracker.commit(plan)
     after = put(tracker, "c3", "c4", "03", [*grown, AIMessage("b", id="b")])
     assert (after.format, after.base) == (codec.FORMAT_DELTA, "01")
+
+
+def test_a_second_put_from_the_same_parent_before_the_first_commits_is_stored_whole() -> None:
+    """Two puts at once from one parent must not make two delta branches on one snapshot."""
+    tracker, value = DeltaTracker(compress=False), messages(3)
+    put(tracker, None, "c1", "01", value)
+    plans = []
+    for cid, version, extra in (("a", "02.a", "A"), ("b", "02.b", "B")):
+        tracker.issued(version)
+        grown = [*value, AIMessage(extra, id=extra)]
+        plans.append(tracker.plan(SERDE, KEY, "c1", cid, {"m": version}, {"m": (version, grown)}))
+    assert [p.blobs["m"].format for p in plans] == [codec.FORMAT_DELTA, codec.FORMAT_FULL]
+    for plan in plans:
+        tracker.commit(plan)
+
+
+def test_a_put_after_one_that_failed_is_stored_whole() -> None:
+    tracker, value = DeltaTracker(compress=False), messages(3)
+    put(tracker, None, "c1", "01", value)
+    tracker.issued("02")
+    grown = [*value, AIMessage("a", id="a")]
+    tracker.plan(SERDE, KEY, "c1", "c2", {"m": "02"}, {"m": ("02", grown)})  # never committed
+    assert put(tracker, "c1", "c2", "02", grown).format == codec.FORMAT_FULL

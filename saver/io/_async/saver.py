@@ -286,18 +286,18 @@ class AsyncHistorySaver(AsyncTimeTravel, BaseCheckpointSaver[str]):
         await self._run(sweep.sweep(self._ctx, cutoffs, [thread_id], False), WRITE)
 
     def get_next_version(self, current: str | int | None, channel: None = None) -> str:
-        """`0000000042.1f0c9a3e`: a zero-padded counter, then random hex so two forks of one
-        step differ. A version in LangGraph's SQL format (32 digits, from their data or an
+        """`0000000042.1f0c9a3e77b2`: a zero-padded counter, then 48 random bits so two forks
+        of one step (or two processes) differ. A version in LangGraph's SQL format (32 digits, from their data or an
         older saver) is continued in that format; a short version sorts after any long one,
         so versions only ever grow, whatever a thread started with."""
         if current is None:
-            version = f"{1:0{SHORT_DIGITS}}.{random.getrandbits(32):08x}"
+            version = f"{1:0{SHORT_DIGITS}}.{random.getrandbits(48):012x}"
         elif isinstance(current, int):
             version = f"{current + 1:0{LONG_DIGITS}}.{random.random():016}"
         else:
             head = str(current).split(".")[0]
             if len(head) <= SHORT_DIGITS:
-                version = f"{int(head) + 1:0{SHORT_DIGITS}}.{random.getrandbits(32):08x}"
+                version = f"{int(head) + 1:0{SHORT_DIGITS}}.{random.getrandbits(48):012x}"
             else:
                 version = f"{int(head) + 1:0{LONG_DIGITS}}.{random.random():016}"
         return self._deltas.issued(version)

@@ -19,7 +19,7 @@ from tests.support import raw_rows
 
 
 def delta_rows(store: Any) -> int:
-    return raw_rows(store, "SELECT COUNT(*) FROM history_blobs WHERE format = 2")[0][0]
+    return raw_rows(store, "SELECT COUNT(*) FROM history_blobs WHERE format IN (2, 18)")[0][0]
 
 
 def turns(cp: Any, seen: Transcript, numbers: range, config: Any = THREAD) -> None:
