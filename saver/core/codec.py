@@ -15,8 +15,7 @@ from saver.errors import CorruptRowError
 FORMAT_FULL = 1  # the whole value
 FORMAT_DELTA = 2  # items appended to a chain that starts at a snapshot (core/deltas.py)
 COMPRESSED = 16  # added to a format: the bytes are zlib-compressed (a saver's compress=True)
-KNOWN_FORMATS = frozenset({FORMAT_FULL, FORMAT_DELTA, FORMAT_FULL | COMPRESSED})
-KNOWN_FORMATS = KNOWN_FORMATS | {FORMAT_DELTA | COMPRESSED}
+KNOWN_FORMATS = frozenset(f | z for f in (FORMAT_FULL, FORMAT_DELTA) for z in (0, COMPRESSED))
 COMPRESS_MIN_BYTES = 128  # smaller values rarely shrink enough to pay for the CPU
 
 

@@ -65,13 +65,14 @@ class ThreadTail:
 Key = tuple[str, str, str]  # saver namespace, thread_id, checkpoint_ns
 
 
+@dataclass(frozen=True)
 class DeltaPlan:
     """The encodings of one put, and what to remember once it has committed."""
 
-    def __init__(
-        self, key: Key, after: ThreadTail, blobs: dict[str, Encoded], stored: list[str]
-    ) -> None:
-        self.key, self.after, self.blobs, self.stored = key, after, blobs, stored
+    key: Key
+    after: ThreadTail
+    blobs: dict[str, Encoded]
+    stored: list[str]  # the versions the put writes: no longer fresh once it committed
 
 
 class DeltaTracker:
@@ -121,9 +122,9 @@ class DeltaTracker:
                 fresh = version in self._issued
             if previous is not None and previous.version == version:
                 tails[channel] = previous  # unchanged: its row is there already
-                encoded, tail = _whole(serde, value), None
+                encoded, tail = whole(serde, value), None
             elif not fresh:  # its row may exist (the insert would be skipped): no chain
-                encoded, tail = _whole(serde, value), None
+                encoded, tail = whole(serde, value), None
             else:
                 if previous is not None and known is not None:
                     if str(known.versions.get(channel)) != previous.version:
@@ -143,8 +144,7 @@ class DeltaTracker:
         self, serde: SerializerProtocol, version: str, value: Any, previous: Tail | None
     ) -> tuple[Encoded, Tail | None]:
         if type(value) is not list:
-            type_, data = serde.dumps_typed(value)
-            return Encoded(FORMAT_FULL, type_, data), None
+            return whole(serde, value), None
         old = previous.items if previous is not None else ()
         extends = (
             previous is not None
@@ -153,24 +153,21 @@ class DeltaTracker:
             and all(a is b or a == b for a, b in zip(old, value, strict=False))
         )
         if not extends or previous is None:
-            type_, data = serde.dumps_typed(value)
-            if type_ != MSGPACK:
-                return Encoded(FORMAT_FULL, type_, data), None
-            _, payload = split(data)
-            return Encoded(FORMAT_FULL, type_, data), Tail(
-                version, tuple(value), (payload,), version, 0
-            )
+            encoded = whole(serde, value)
+            if encoded.type != MSGPACK:
+                return encoded, None
+            _, payload = split(encoded.data or b"")
+            return encoded, Tail(version, tuple(value), (payload,), version, 0)
         added = value[len(old) :]
         type_, data = serde.dumps_typed(added)
         if type_ != MSGPACK:  # a serializer that does not write msgpack: no deltas
-            type_, data = serde.dumps_typed(value)
-            return Encoded(FORMAT_FULL, type_, data), None
+            return whole(serde, value), None
         _, payload = split(data)
         payloads = (*previous.payloads, payload)
         if previous.links + 1 >= self.max_links:  # the chain is long enough: a snapshot
-            whole = array_header(len(value)) + b"".join(payloads)
+            joined = array_header(len(value)) + b"".join(payloads)
             snapshot = Tail(version, tuple(value), (b"".join(payloads),), version, 0)
-            return Encoded(FORMAT_FULL, MSGPACK, whole), snapshot
+            return Encoded(FORMAT_FULL, MSGPACK, joined), snapshot
         tail = Tail(version, tuple(value), payloads, previous.snapshot, previous.links + 1)
         return Encoded(FORMAT_DELTA, MSGPACK, data, previous.snapshot), tail
 
@@ -212,8 +209,9 @@ class DeltaTracker:
                 del self._threads[key]
 
 
-def _whole(serde: SerializerProtocol, value: Any) -> Encoded:
-    type_, data = serde.dumps_typed(value)
+def whole(serde: SerializerProtocol, value: Any) -> Encoded:
+    """A value stored whole, as every row was before deltas."""
+    type_, data = codec.dump_value(serde, value)
     return Encoded(FORMAT_FULL, type_, data)
 
 

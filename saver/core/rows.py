@@ -78,10 +78,7 @@ def blob_rows(
     for channel, version in new_versions.items():
         if channel not in values:
             continue
-        e = (encoded or {}).get(channel)
-        if e is None:
-            type_, data = codec.dump_value(serde, values[channel])
-            e = deltas.Encoded(codec.FORMAT_FULL, type_, data)
+        e = (encoded or {}).get(channel) or deltas.whole(serde, values[channel])
         rows.append(
             (t.thread_id, t.namespace, t.checkpoint_ns, channel, str(version))
             + (e.format, e.type, e.data, e.base)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from saver.core import filters, inspect
+from saver.core import codec, filters, inspect
 from saver.core.config import thread_id_of
 from saver.core.plans import Context, Plan
 from saver.dialects.base import BLOB_COLUMNS, CHECKPOINT_COLUMNS, WRITE_COLUMNS, Stmt
@@ -144,14 +144,14 @@ def from_lines(lines: Iterable[str], where: str = "input") -> ThreadRows:
         n, first = next(numbered)
     except StopIteration:
         raise CorruptRowError(f"{where}: empty, expected an exported thread") from None
-    header = _json_line(first, where, n)
+    header = codec.load_json(first, f"{where}:{n}", "the line")
     if header.get("format") != EXPORT_FORMAT or header.get("version") != EXPORT_VERSION:
         raise CorruptRowError(
             f"{where}:{n}: not a thread export (format {EXPORT_FORMAT!r} v{EXPORT_VERSION})"
         )
     data = ThreadRows(str(header["thread_id"]), {t: [] for t in TABLES})
     for n, text in numbered:
-        line = _json_line(text, where, n)
+        line = codec.load_json(text, f"{where}:{n}", "the line")
         table = line.pop("table", None)
         if table not in COLUMNS:
             raise CorruptRowError(f"{where}:{n}: unknown table {table!r}")
@@ -167,13 +167,3 @@ def from_lines(lines: Iterable[str], where: str = "input") -> ThreadRows:
     if expected and expected != got:
         raise CorruptRowError(f"{where}: truncated export: header says {expected}, read {got}")
     return data
-
-
-def _json_line(text: str, where: str, n: int) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except ValueError as exc:
-        raise CorruptRowError(f"{where}:{n}: not JSON ({exc})") from None
-    if not isinstance(value, dict):
-        raise CorruptRowError(f"{where}:{n}: expected a JSON object")
-    return value

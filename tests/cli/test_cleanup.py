@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import operator
 import os
-import pty
 import subprocess
 import sys
 import uuid
@@ -22,6 +21,7 @@ from langgraph.types import interrupt
 
 from saver import PostgresSaver, SqliteSaver
 from saver.cli.output import human_bytes
+from tests.cli.terminal import run_on_terminal
 from tests.pg import server_url
 from tests.support import drop_schema, raw_rows
 
@@ -260,27 +260,10 @@ def test_dry_run_summary_says_so(sqlite_store: Store) -> None:
 
 def test_progress_bar_on_a_terminal(sqlite_store: Store) -> None:
     """stderr on a pseudo-terminal: a live bar there, the summary still on stdout."""
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen(
-        [str(SCRIPT), "cleanup", sqlite_store.url, "--keep-last", "1", "--batch-size", "1"],
-        stdout=subprocess.PIPE,
-        stderr=follower,
-        text=True,
-        env={**os.environ, "TERM": "xterm", "COLUMNS": "120", "LINES": "24"},
+    code, drawn, stdout = run_on_terminal(
+        "cleanup", sqlite_store.url, "--keep-last", "1", "--batch-size", "1"
     )
-    os.close(follower)
-    drawn = b""
-    while True:
-        try:
-            chunk = os.read(leader, 4096)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        drawn += chunk
-    os.close(leader)
-    stdout, _ = proc.communicate(timeout=120)
-    assert proc.returncode == 0, drawn.decode(errors="replace")
+    assert code == 0, drawn.decode(errors="replace")
     assert b"threads examined" in drawn and b"checkpoints deleted" in drawn
     assert b"Traceback" not in drawn
     assert "checkpoints deleted" in stdout

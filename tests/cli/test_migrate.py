@@ -8,7 +8,6 @@ import hashlib
 import json
 import operator
 import os
-import pty
 import sqlite3
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from langgraph.types import Command, interrupt
 from saver import InvalidConfigError, PostgresSaver, SqliteSaver, StorageError
 from saver.cli.migrate import open_source
 from saver.migrate import migrate
+from tests.cli.terminal import run_on_terminal
 from tests.pg import server_url
 
 SCRIPT = Path(sys.executable).with_name("saver")
@@ -405,28 +405,9 @@ def test_postgres_source_schema(request: pytest.FixtureRequest, tmp_path: Path) 
 
 def test_progress_bar_on_a_terminal(sqlite_migration: Migration) -> None:
     """stderr on a pseudo-terminal: a live bar there, the summary still on stdout."""
-    leader, follower = pty.openpty()
     source, target = sqlite_migration.source.url, sqlite_migration.target.url
-    proc = subprocess.Popen(
-        [str(SCRIPT), "migrate", "--from", source, "--to", target],
-        stdout=subprocess.PIPE,
-        stderr=follower,
-        text=True,
-        env={**os.environ, "TERM": "xterm", "COLUMNS": "120", "LINES": "24"},
-    )
-    os.close(follower)
-    drawn = b""
-    while True:
-        try:
-            chunk = os.read(leader, 4096)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        drawn += chunk
-    os.close(leader)
-    stdout, _ = proc.communicate(timeout=120)
-    assert proc.returncode == 0, drawn.decode(errors="replace")
+    code, drawn, stdout = run_on_terminal("migrate", "--from", source, "--to", target)
+    assert code == 0, drawn.decode(errors="replace")
     assert b"migrate" in drawn and f"{len(THREADS)}/{len(THREADS)}".encode() in drawn
     assert b"Traceback" not in drawn
     assert "threads imported" in stdout

@@ -11,7 +11,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import CheckpointTuple
 
 from saver.core import inspect, plans, threads
-from saver.core.config import thread_id_of
+from saver.core.config import target, thread_id_of
 from saver.errors import InvalidConfigError
 from saver.io.modes import READ, SNAPSHOT, WRITE
 
@@ -53,12 +53,12 @@ class AsyncTimeTravel:
     async def ahistory(self, config: RunnableConfig) -> list[inspect.Step]:
         """One row per checkpoint of the config's thread and namespace, newest first: step,
         source, what each node wrote from it, what runs next, pending interrupts."""
-        conf = config.get("configurable", {}) if isinstance(config, Mapping) else {}
-        tid = thread_id_of(conf.get("thread_id"), "history")
-        ns = str(conf.get("checkpoint_ns", ""))
-        scoped: RunnableConfig = {"configurable": {"thread_id": tid, "checkpoint_ns": ns}}
+        t = target(self._ctx.namespace, config, "history")
+        scoped: RunnableConfig = {
+            "configurable": {"thread_id": t.thread_id, "checkpoint_ns": t.checkpoint_ns}
+        }
         tuples = (await self._oldest_first(scoped))[::-1]
-        paths = await self._run(threads.task_paths(self._ctx, tid, ns), READ)
+        paths = await self._run(threads.task_paths(self._ctx, t.thread_id, t.checkpoint_ns), READ)
         return [inspect.step_of(t, paths) for t in tuples]
 
     async def adiff(self, a: RunnableConfig, b: RunnableConfig) -> list[inspect.Change]:
@@ -67,7 +67,11 @@ class AsyncTimeTravel:
         for config in (a, b):
             t = await self._run(plans.get_tuple(self._ctx, config), READ)
             if t is None:
-                raise InvalidConfigError(f"no checkpoint at {_where(config)}")
+                where = target(self._ctx.namespace, config, "diff")
+                raise InvalidConfigError(
+                    f"no checkpoint at thread {where.thread_id!r}, namespace "
+                    f"{where.checkpoint_ns!r}, checkpoint {where.checkpoint_id!r}"
+                )
             found.append(t.checkpoint.get("channel_values", {}))
         return inspect.diff(found[0], found[1])
 
@@ -110,11 +114,3 @@ class AsyncTimeTravel:
         """Store an exported thread as `thread_id` (default its own id); refuses a thread
         that already has checkpoints. Returns the number of checkpoints stored."""
         return await self._run(threads.import_thread(self._ctx, data, thread_id), WRITE)
-
-
-def _where(config: RunnableConfig) -> str:
-    conf = config.get("configurable", {}) if isinstance(config, Mapping) else {}
-    return (
-        f"thread {conf.get('thread_id')!r}, namespace {conf.get('checkpoint_ns', '')!r}, "
-        f"checkpoint {conf.get('checkpoint_id')!r}"
-    )
