@@ -1,4 +1,6 @@
-"""Bytes in and out: channel values, writes and metadata, with a format tag per blob."""
+"""Bytes in and out: channel values, writes, checkpoints and metadata. A blob row's format
+column says whether it is a delta and how it is compressed; writes and checkpoints say the
+latter in their first bytes (`pack`)."""
 
 from __future__ import annotations
 
@@ -9,37 +11,92 @@ from typing import Any
 import msgpack
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
+from saver.core import dictionary
 from saver.errors import CorruptRowError
 
-# Every blob row carries its format, so deltas (core/deltas.py) sit beside whole values.
+# Every blob row carries its format, so deltas (core/deltas.py) sit beside whole values and
+# compressed bytes beside plain ones.
 FORMAT_FULL = 1  # the whole value
 FORMAT_DELTA = 2  # items appended to a chain that starts at a snapshot (core/deltas.py)
-COMPRESSED = 16  # added to a format: the bytes are zlib-compressed (a saver's compress=True)
-KNOWN_FORMATS = frozenset(f | z for f in (FORMAT_FULL, FORMAT_DELTA) for z in (0, COMPRESSED))
-COMPRESS_MIN_BYTES = 128  # smaller values rarely shrink enough to pay for the CPU
+COMPRESSED = 16  # added to a format: zlib-compressed (written before COMPRESSED_DICT; read)
+COMPRESSED_DICT = 32  # added to a format: zlib with the preset dictionary.MESSAGES_V1
+KNOWN_FORMATS = frozenset(
+    f | z for f in (FORMAT_FULL, FORMAT_DELTA) for z in (0, COMPRESSED, COMPRESSED_DICT)
+)
+COMPRESS_MIN_BYTES = 64  # smaller values rarely shrink enough to pay for the CPU
 
 
 def compress(fmt: int, data: bytes | None) -> tuple[int, bytes | None]:
-    """zlib when it saves at least a tenth; else the bytes as they are."""
+    """zlib with the message dictionary when it saves at least a tenth; else as they are."""
     if data is None or len(data) < COMPRESS_MIN_BYTES:
         return fmt, data
-    packed = zlib.compress(data, 6)
-    return (fmt | COMPRESSED, packed) if len(packed) < len(data) * 0.9 else (fmt, data)
+    packer = zlib.compressobj(6, zdict=dictionary.MESSAGES_V1)
+    packed = packer.compress(data) + packer.flush()
+    return (fmt | COMPRESSED_DICT, packed) if len(packed) < len(data) * 0.9 else (fmt, data)
 
 
 def plain(fmt: int, data: bytes | None, where: str) -> tuple[int, bytes | None]:
-    """The format without the compression flag, and the bytes uncompressed."""
+    """The format without its compression flag, and the bytes uncompressed."""
     if fmt not in KNOWN_FORMATS:
         raise CorruptRowError(
             f"{where}: blob format {fmt} is newer than this version of saver understands; "
             "upgrade langgraph-checkpoint-history"
         )
-    if not fmt & COMPRESSED:
+    if not fmt & (COMPRESSED | COMPRESSED_DICT):
         return fmt, data
+    if fmt & COMPRESSED_DICT:
+        return fmt & ~COMPRESSED_DICT, _inflate(bytes(data or b""), dictionary.MESSAGES_V1, where)
     try:
         return fmt & ~COMPRESSED, zlib.decompress(bytes(data or b""))
     except zlib.error as exc:
         raise CorruptRowError(f"{where}: compressed blob does not decompress: {exc}") from None
+
+
+# Checkpoints and writes have no format column: compressed, their bytes start with 0xc1, a
+# byte msgpack never uses (so an older reader fails loudly instead of misreading them), then
+# the number of the dictionary the rest is zlib-compressed with.
+PACKED = 0xC1
+CHECKPOINT, MESSAGES = 1, 2
+DICTIONARIES = {CHECKPOINT: dictionary.CHECKPOINT_V1, MESSAGES: dictionary.MESSAGES_V1}
+
+
+def pack(type_: str, data: bytes, dictionary_id: int) -> bytes:
+    """msgpack bytes compressed with a dictionary, when that saves a tenth; else as they are."""
+    if type_ != "msgpack" or len(data) < COMPRESS_MIN_BYTES:
+        return data
+    packer = zlib.compressobj(6, zdict=DICTIONARIES[dictionary_id])
+    packed = bytes((PACKED, dictionary_id)) + packer.compress(data) + packer.flush()
+    return packed if len(packed) < len(data) * 0.9 else data
+
+
+def unpack(type_: str, data: bytes, where: str) -> bytes:
+    """What `pack` was given."""
+    if type_ != "msgpack" or not data or data[0] != PACKED:
+        return data
+    zdict = DICTIONARIES.get(data[1]) if len(data) > 1 else None
+    if zdict is None:
+        raise CorruptRowError(
+            f"{where}: compressed with dictionary {data[1:2]!r}, which this version of saver "
+            "does not know; upgrade langgraph-checkpoint-history"
+        )
+    return _inflate(data[2:], zdict, where)
+
+
+def _inflate(data: bytes, zdict: bytes, where: str) -> bytes:
+    try:
+        unpacker = zlib.decompressobj(zdict=zdict)
+        out = unpacker.decompress(data) + unpacker.flush()
+    except zlib.error as exc:
+        raise CorruptRowError(f"{where}: compressed bytes do not decompress: {exc}") from None
+    if not unpacker.eof or unpacker.unused_data:
+        raise CorruptRowError(f"{where}: compressed bytes end early or run on")
+    return out
+
+
+def load_write(serde: SerializerProtocol, type_: str, data: bytes | None, where: str) -> Any:
+    """A pending write's value, packed or not."""
+    unpacked = unpack(type_, bytes(data), where) if data is not None else None
+    return load_value(serde, type_, unpacked, FORMAT_FULL, where)
 
 
 def dump_value(serde: SerializerProtocol, value: Any) -> tuple[str, bytes]:

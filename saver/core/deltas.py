@@ -2,11 +2,16 @@
 
 A channel whose new value extends what this process last wrote for it (same thread and
 namespace, put from the checkpoint that wrote it) is stored as the appended items only, with
-`base` naming the snapshot its chain starts from. Every MAX_LINKS deltas, and whenever this
-process does not know the previous value (another process wrote it, a fork, a restart), the
-whole value is stored again: a snapshot. Items compare by identity, then equality, so a value
-that does not extend the last one (a message replaced by id, a RemoveMessage, a reset) gets a
-snapshot, never a wrong delta.
+`base` naming the snapshot its chain starts from. The whole value is stored again (a snapshot)
+once the chain's deltas outweigh its snapshot SNAPSHOT_RATIO times, each delta weighing its
+payload plus ROW_BYTES (what its row costs), or number MAX_LINKS, and whenever this process
+does not know the previous value (another process wrote it, a fork, a restart). Weighed so,
+snapshots grow geometrically: for items well above ROW_BYTES (messages) each is about twice
+the last, all of a conversation's snapshots take about twice its final size, and a read finds
+at least half of a value in one row; small items get a snapshot sooner, since their rows cost
+more than their bytes. Items compare by identity, then equality, so a value that does not
+extend the last one (a message replaced by id, a RemoveMessage, a reset) gets a snapshot,
+never a wrong delta.
 
 Snapshots and deltas both hold the serializer's msgpack bytes of a list, so a chain reads back
 as one msgpack array: the snapshot's items, then each delta's in version order (`join`), which
@@ -15,6 +20,7 @@ is byte for byte what serialising the whole list gives.
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 import threading
 from collections import OrderedDict, defaultdict
@@ -28,7 +34,9 @@ from saver.core import codec
 from saver.core.codec import FORMAT_DELTA, FORMAT_FULL
 from saver.errors import CorruptRowError
 
-MAX_LINKS = 128  # deltas per chain: bounds the rows a read joins (about 10 us each)
+MAX_LINKS = 512  # deltas per chain at most: bounds the rows a read joins
+SNAPSHOT_RATIO = 1  # a snapshot once a chain's deltas outweigh its snapshot
+ROW_BYTES = 64  # what one delta row costs beyond its payload (keys, row header, index entry)
 MAX_THREADS = 512  # threads whose last values one saver remembers (least recent forgotten)
 MAX_ISSUED = 65536  # versions handed out and not yet stored, remembered per saver
 MSGPACK = "msgpack"
@@ -53,6 +61,8 @@ class Tail:
     payloads: tuple[bytes, ...]  # the items' msgpack bytes, chunk by chunk
     snapshot: str
     links: int
+    snapshot_bytes: int = 0  # the payload size of the chain's snapshot
+    delta_bytes: int = 0  # the deltas' payloads since, each counted with ROW_BYTES
 
 
 @dataclass(frozen=True)
@@ -79,9 +89,14 @@ class DeltaTracker:
     """Per saver: the last values it stored, per thread namespace and channel."""
 
     def __init__(
-        self, max_links: int = MAX_LINKS, max_threads: int = MAX_THREADS, compress: bool = True
+        self,
+        max_links: int = MAX_LINKS,
+        max_threads: int = MAX_THREADS,
+        compress: bool = True,
+        snapshot_ratio: float = SNAPSHOT_RATIO,
     ) -> None:
         self.max_links, self.max_threads, self.compress = max_links, max_threads, compress
+        self.snapshot_ratio = snapshot_ratio
         self._threads: OrderedDict[Key, ThreadTail] = OrderedDict()
         self._issued: OrderedDict[str, None] = OrderedDict()
         self._lock = threading.Lock()  # a sync saver may be shared by threads
@@ -157,18 +172,30 @@ class DeltaTracker:
             if encoded.type != MSGPACK:
                 return encoded, None
             _, payload = split(encoded.data or b"")
-            return encoded, Tail(version, tuple(value), (payload,), version, 0)
+            return encoded, Tail(version, tuple(value), (payload,), version, 0, len(payload))
         added = value[len(old) :]
         type_, data = serde.dumps_typed(added)
         if type_ != MSGPACK:  # a serializer that does not write msgpack: no deltas
             return whole(serde, value), None
         _, payload = split(data)
         payloads = (*previous.payloads, payload)
-        if previous.links + 1 >= self.max_links:  # the chain is long enough: a snapshot
-            joined = array_header(len(value)) + b"".join(payloads)
-            snapshot = Tail(version, tuple(value), (b"".join(payloads),), version, 0)
-            return Encoded(FORMAT_FULL, MSGPACK, joined), snapshot
-        tail = Tail(version, tuple(value), payloads, previous.snapshot, previous.links + 1)
+        weight = previous.delta_bytes + len(payload) + ROW_BYTES
+        if (
+            previous.links + 1 >= self.max_links
+            or weight > self.snapshot_ratio * previous.snapshot_bytes
+        ):  # the chain outweighs its snapshot: start a new one, from the bytes already held
+            joined = b"".join(payloads)
+            snapshot = Tail(version, tuple(value), (joined,), version, 0, len(joined))
+            return Encoded(FORMAT_FULL, MSGPACK, array_header(len(value)) + joined), snapshot
+        tail = Tail(
+            version,
+            tuple(value),
+            payloads,
+            previous.snapshot,
+            previous.links + 1,
+            previous.snapshot_bytes,
+            weight,
+        )
         return Encoded(FORMAT_DELTA, MSGPACK, data, previous.snapshot), tail
 
     def observe(self, key: Key, checkpoint_id: str, values: Mapping[str, Any]) -> None:
@@ -183,9 +210,7 @@ class DeltaTracker:
             for channel, tail in known.tails.items():
                 value = values.get(channel)
                 if type(value) is list and len(value) == len(tail.items):
-                    tails[channel] = Tail(
-                        tail.version, tuple(value), tail.payloads, tail.snapshot, tail.links
-                    )
+                    tails[channel] = dataclasses.replace(tail, items=tuple(value))
             self._threads[key] = ThreadTail(known.checkpoint_id, known.versions, tails)
 
     def commit(self, plan: DeltaPlan) -> None:

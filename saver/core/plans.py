@@ -42,6 +42,7 @@ class Context:
     dialect: Dialect
     serde: SerializerProtocol
     namespace: str
+    compress: bool = True  # values stored compressed where that saves bytes (codec.compress)
 
 
 def _done(value: T) -> Plan[T]:
@@ -94,7 +95,7 @@ def put(
     t = target(ctx.namespace, config, "put")
     blobs = encoded.blobs if encoded is not None else None
     blob_rows = rows.blob_rows(t, ctx.serde, checkpoint, new_versions, blobs)
-    row = rows.checkpoint_row(t, ctx.serde, config, checkpoint, metadata)
+    row = rows.checkpoint_row(t, ctx.serde, config, checkpoint, metadata, ctx.compress)
     return _put(ctx.dialect, blob_rows, row, t)
 
 
@@ -138,7 +139,7 @@ def put_writes(
     if t.checkpoint_id is None:
         raise InvalidConfigError("put_writes needs config['configurable']['checkpoint_id']")
     replace, keep_first = rows.write_rows(
-        t, ctx.serde, t.checkpoint_id, pending, task_id, task_path
+        t, ctx.serde, t.checkpoint_id, pending, task_id, task_path, ctx.compress
     )
     return _put_writes(ctx.dialect, replace, keep_first)
 
@@ -414,9 +415,7 @@ def _delta_channel_history(ctx: Context, t: Target, channels: list[str]) -> Plan
                 by_cid_ch.get((cid, ch), ()), key=lambda w: writes.sort_key(w[3], w[1], w[2])
             ):
                 where = f"thread {t.thread_id!r} checkpoint {cid!r} write"
-                collected.append(
-                    (w[1], ch, codec.load_value(ctx.serde, w[5], w[6], codec.FORMAT_FULL, where))
-                )
+                collected.append((w[1], ch, codec.load_write(ctx.serde, w[5], w[6], where)))
         entry: DeltaChannelHistory = {"writes": collected}
         if ch in seeds:
             entry["seed"] = seed_values[seeds[ch]]

@@ -42,11 +42,14 @@ def checkpoint_row(
     config: RunnableConfig,
     checkpoint: Checkpoint,
     metadata: CheckpointMetadata,
+    compress: bool = True,
 ) -> CheckpointRow:
-    body = {k: v for k, v in checkpoint.items() if k != "channel_values"}
+    body = {k: v for k, v in checkpoint.items() if k not in ("channel_values", "id")}
     if all(isinstance(v, str) for v in checkpoint["channel_versions"].values()):
         del body["channel_versions"]  # blob_versions holds them already: read back from there
     type_, data = serde.dumps_typed(body)
+    if compress:
+        data = codec.pack(type_, data, codec.CHECKPOINT)
     meta = get_serializable_checkpoint_metadata(config, metadata)
     run_id = meta.get("run_id")
     return (
@@ -93,12 +96,15 @@ def write_rows(
     pending: Sequence[tuple[str, Any]],
     task_id: str,
     task_path: str,
+    compress: bool = True,
 ) -> tuple[list[WriteRow], list[WriteRow]]:
     """(rows that replace an existing write, rows that never do)."""
     replace: list[WriteRow] = []
     keep_first: list[WriteRow] = []
     for position, (channel, value) in enumerate(pending):
         type_, data = codec.dump_value(serde, value)
+        if compress:
+            data = codec.pack(type_, data, codec.MESSAGES)
         row: WriteRow = (
             t.thread_id,
             t.namespace,
@@ -177,14 +183,16 @@ class TupleReader:
     ) -> CheckpointTuple:
         thread_id, ns, checkpoint_id, parent_id = head[1], head[2], head[3], head[4]
         where = f"thread {thread_id!r} checkpoint {checkpoint_id!r}"
+        data = codec.unpack(head[7], bytes(head[8]), where)
         try:
-            body = self.serde.loads_typed((head[7], bytes(head[8])))
+            body = self.serde.loads_typed((head[7], data))
         except Exception as exc:
             raise CorruptRowError(f"{where}: cannot deserialise checkpoint: {exc}") from exc
         if not head[5]:  # the select flags blob_versions it could not read
             codec.load_json(head[10], where, "blob_versions")
         if not isinstance(body, dict):
             raise CorruptRowError(f"{where}: stored checkpoint is not a mapping")
+        body.setdefault("id", checkpoint_id)  # stored once, as the checkpoint_id column
         if "channel_versions" not in body:  # stored once, as the blob_versions column
             body["channel_versions"] = codec.load_json(head[10], where, "blob_versions")
         values: dict[str, Any] = {}
@@ -198,8 +206,7 @@ class TupleReader:
             key=lambda w: writes.sort_key(w[5], w[4], w[6]),
         )
         pending_writes = [
-            (w[4], w[9], codec.load_value(self.serde, w[7], w[8], codec.FORMAT_FULL, where))
-            for w in rows
+            (w[4], w[9], codec.load_write(self.serde, w[7], w[8], where)) for w in rows
         ]
         t = Target("", thread_id, ns, None)
         return CheckpointTuple(

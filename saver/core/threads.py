@@ -17,7 +17,10 @@ from saver.dialects.base import BLOB_COLUMNS, CHECKPOINT_COLUMNS, WRITE_COLUMNS,
 from saver.errors import CorruptRowError, InvalidConfigError
 
 EXPORT_FORMAT = "langgraph-checkpoint-history/thread"
-EXPORT_VERSION = 1
+# 2: checkpoints and writes may be compressed in-band (codec.pack) and a checkpoint's id lives
+# only in its column, which a reader of version 1 would not know; it refuses version 2.
+EXPORT_VERSION = 2
+READS_VERSIONS = (1, 2)
 TABLES = ("checkpoint", "blob", "write")
 COLUMNS = {
     "checkpoint": CHECKPOINT_COLUMNS.split(", "),
@@ -145,7 +148,7 @@ def from_lines(lines: Iterable[str], where: str = "input") -> ThreadRows:
     except StopIteration:
         raise CorruptRowError(f"{where}: empty, expected an exported thread") from None
     header = codec.load_json(first, f"{where}:{n}", "the line")
-    if header.get("format") != EXPORT_FORMAT or header.get("version") != EXPORT_VERSION:
+    if header.get("format") != EXPORT_FORMAT or header.get("version") not in READS_VERSIONS:
         raise CorruptRowError(
             f"{where}:{n}: not a thread export (format {EXPORT_FORMAT!r} v{EXPORT_VERSION})"
         )

@@ -256,10 +256,10 @@ class Dialect:
             f"AND NOT EXISTS (SELECT 1 FROM named n WHERE {same} AND n.base = {b}.base "
             f"AND {b}.version < n.version)"
         )
-        self.SUM_UNNAMED_BLOBS_OF = s(
-            f"{named}SELECT COUNT(*), SUM({self.byte_length('data')}) {unnamed}"
+        # RETURNING counts what went: the CTE is the costly part, so it runs once.
+        self.DELETE_UNNAMED_BLOBS_OF = s(
+            f"{named}DELETE {unnamed} RETURNING {self.byte_length('data')}"
         )
-        self.DELETE_UNNAMED_BLOBS_OF = s(f"{named}DELETE {unnamed}")
         # Per thread: checkpoints, oldest, newest, and the most in one checkpoint_ns.
         stats = (
             "SELECT thread_id, SUM(n), MIN(oldest), MAX(newest), MAX(n) FROM ("

@@ -139,12 +139,11 @@ def _trim_by_range(
     yield Stmt(d.DELETE_CHECKPOINTS_BELOW, below, many=True)
     trimmed = d.array(sorted({tid for tid, _, _ in bounds}))
     unnamed = (namespace, trimmed, namespace, trimmed)
-    ((blobs, size),) = yield Stmt(d.SUM_UNNAMED_BLOBS_OF, unnamed)
-    yield Stmt(d.DELETE_UNNAMED_BLOBS_OF, unnamed, fetch=False)
+    freed = yield Stmt(d.DELETE_UNNAMED_BLOBS_OF, unnamed)
     report.checkpoints_deleted += int(checkpoints)
     report.writes_deleted += int(writes)
-    report.blobs_deleted += int(blobs)
-    report.bytes_freed += int(size or 0)
+    report.blobs_deleted += len(freed)
+    report.bytes_freed += sum(int(size or 0) for (size,) in freed)
     return rest
 
 

@@ -43,7 +43,7 @@ def test_a_list_extending_the_last_one_written_is_stored_as_its_new_items() -> N
 
 
 def test_a_snapshot_and_its_deltas_join_to_the_bytes_of_the_whole_list() -> None:
-    tracker, value = DeltaTracker(compress=False), messages(20)
+    tracker, value = DeltaTracker(compress=False, snapshot_ratio=float("inf")), messages(20)
     pieces = [put(tracker, None, "c0", "00", value[:1]).data]
     for i in range(2, 21):
         pieces.append(
@@ -88,17 +88,29 @@ def test_a_forgotten_thread_starts_again_with_a_snapshot() -> None:
 
 
 def test_every_max_links_deltas_a_snapshot_bounds_the_chain() -> None:
-    tracker, value = DeltaTracker(max_links=3, compress=False), messages(8)
+    tracker = DeltaTracker(max_links=3, compress=False, snapshot_ratio=float("inf"))
+    value = messages(8)
     formats = [put(tracker, None, "c1", "01", value[:1]).format]
     for i in range(2, 9):
         formats.append(put(tracker, f"c{i - 1}", f"c{i}", f"{i:02}", value[:i]).format)
     assert formats == [1, 2, 2, 1, 2, 2, 1, 2]
 
 
+def test_a_snapshot_once_the_deltas_outweigh_the_last_snapshot_keeps_snapshots_geometric() -> None:
+    tracker, value = DeltaTracker(compress=False), messages(200)
+    stored = [put(tracker, None, "c1", "001", value[:1])]
+    for i in range(2, 201):
+        stored.append(put(tracker, f"c{i - 1}", f"c{i}", f"{i:03}", value[:i]))
+    snapshots = [len(e.data or b"") for e in stored if e.format == codec.FORMAT_FULL]
+    deltas = sum(len(e.data or b"") for e in stored if e.format == codec.FORMAT_DELTA)
+    assert all(b > 1.5 * a for a, b in zip(snapshots, snapshots[1:], strict=False))
+    assert sum(snapshots) < 2 * len(SERDE.dumps_typed(value)[1]) and deltas > 0
+
+
 def test_compression_shrinks_big_values_and_reads_back_the_same() -> None:
     data = SERDE.dumps_typed(["the same words again and again " * 40])[1]
     fmt, packed = codec.compress(codec.FORMAT_FULL, data)
-    assert fmt == codec.FORMAT_FULL | codec.COMPRESSED and len(packed or b"") < len(data) / 4
+    assert fmt == codec.FORMAT_FULL | codec.COMPRESSED_DICT and len(packed or b"") < len(data) / 4
     assert codec.plain(fmt, packed, "test") == (codec.FORMAT_FULL, data)
     assert codec.compress(codec.FORMAT_FULL, b"\x91\xa1x") == (codec.FORMAT_FULL, b"\x91\xa1x")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import logging
-import random
 import time
 from collections.abc import Iterator, Callable, Mapping, Sequence
 from contextlib import contextmanager
@@ -24,7 +23,7 @@ from langgraph.checkpoint.base import (
 )
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
-from saver.core import deltas, plans
+from saver.core import deltas, plans, versions
 from saver.core.config import thread_id_of
 from saver.dialects.base import Dialect, Stmt
 from saver.errors import InvalidConfigError, StorageError
@@ -38,7 +37,6 @@ from saver.retention.sweeper import Sweeper
 logger = logging.getLogger("saver")
 PAGE_SIZE = 1000  # threads per candidate page
 TRIM_EVERY = 8  # puts to one thread between trims when retention is on
-SHORT_DIGITS, LONG_DIGITS = 10, 32  # version counters: ours, and LangGraph's SQL savers
 
 
 def drive(
@@ -83,7 +81,7 @@ class HistorySaver(TimeTravel, BaseCheckpointSaver[str]):
 
     @property
     def _ctx(self) -> plans.Context:
-        return plans.Context(self.dialect, self.serde, self.namespace)
+        return plans.Context(self.dialect, self.serde, self.namespace, self._deltas.compress)
 
     def _execute(self, plan: plans.Plan[Any], mode: str) -> Any:
         raise NotImplementedError
@@ -287,21 +285,8 @@ class HistorySaver(TimeTravel, BaseCheckpointSaver[str]):
         self._run(sweep.sweep(self._ctx, cutoffs, [thread_id], False), WRITE)
 
     def get_next_version(self, current: str | int | None, channel: None = None) -> str:
-        """`0000000042.1f0c9a3e77b2`: a zero-padded counter, then 48 random bits so two forks
-        of one step (or two processes) differ. A version in LangGraph's SQL format (32 digits, from their data or an
-        older saver) is continued in that format; a short version sorts after any long one,
-        so versions only ever grow, whatever a thread started with."""
-        if current is None:
-            version = f"{1:0{SHORT_DIGITS}}.{random.getrandbits(48):012x}"
-        elif isinstance(current, int):
-            version = f"{current + 1:0{LONG_DIGITS}}.{random.random():016}"
-        else:
-            head = str(current).split(".")[0]
-            if len(head) <= SHORT_DIGITS:
-                version = f"{int(head) + 1:0{SHORT_DIGITS}}.{random.getrandbits(48):012x}"
-            else:
-                version = f"{int(head) + 1:0{LONG_DIGITS}}.{random.random():016}"
-        return self._deltas.issued(version)
+        """A short version that sorts after `current` (core/versions.py)."""
+        return self._deltas.issued(versions.next_version(current))
 
 
 def _check_batch_size(batch_size: object) -> None:
