@@ -56,6 +56,7 @@ def plain(fmt: int, data: bytes | None, where: str) -> tuple[int, bytes | None]:
 # byte msgpack never uses (so an older reader fails loudly instead of misreading them), then
 # the number of the dictionary the rest is zlib-compressed with.
 PACKED = 0xC1
+PACKED_PREFIX = bytes((PACKED,))
 CHECKPOINT, MESSAGES = 1, 2
 DICTIONARIES = {CHECKPOINT: dictionary.CHECKPOINT_V1, MESSAGES: dictionary.MESSAGES_V1}
 
@@ -69,9 +70,13 @@ def pack(type_: str, data: bytes, dictionary_id: int) -> bytes:
     return packed if len(packed) < len(data) * 0.9 else data
 
 
+def is_packed(type_: str, data: bytes) -> bool:
+    return type_ == "msgpack" and data[:1] == PACKED_PREFIX
+
+
 def unpack(type_: str, data: bytes, where: str) -> bytes:
     """What `pack` was given."""
-    if type_ != "msgpack" or not data or data[0] != PACKED:
+    if not is_packed(type_, data):
         return data
     zdict = DICTIONARIES.get(data[1]) if len(data) > 1 else None
     if zdict is None:

@@ -7,7 +7,7 @@ shrinks about twice as much). The bytes are the serializer's msgpack of a System
 AIMessage with a tool call and typical usage metadata, a ToolMessage, a bare AIMessage and
 `{"messages": [HumanMessage]}`, all with empty content, as langchain-core 1.x wrote them.
 
-CHECKPOINT_V1 does the same for a checkpoint's own fields (codec.pack_body): LangGraph's keys,
+CHECKPOINT_V1 does the same for a checkpoint's own fields (codec.pack): LangGraph's keys,
 its reserved channel names, and the shape of a timestamp and of a version.
 
 Rows name their dictionary (a blob's or write's format, a body's first bytes), so these bytes

@@ -44,12 +44,15 @@ def checkpoint_row(
     metadata: CheckpointMetadata,
     compress: bool = True,
 ) -> CheckpointRow:
-    body = {k: v for k, v in checkpoint.items() if k not in ("channel_values", "id")}
+    body = {k: v for k, v in checkpoint.items() if k != "channel_values"}
     if all(isinstance(v, str) for v in checkpoint["channel_versions"].values()):
         del body["channel_versions"]  # blob_versions holds them already: read back from there
-    type_, data = serde.dumps_typed(body)
-    if compress:
-        data = codec.pack(type_, data, codec.CHECKPOINT)
+    type_, data = "", b""
+    if compress:  # a packed body leaves its id to the column: an older saver refuses it whole
+        type_, plain = serde.dumps_typed({k: v for k, v in body.items() if k != "id"})
+        data = codec.pack(type_, plain, codec.CHECKPOINT)
+    if not codec.is_packed(type_, data):  # plain, an older saver would read it: id kept
+        type_, data = serde.dumps_typed(body)
     meta = get_serializable_checkpoint_metadata(config, metadata)
     run_id = meta.get("run_id")
     return (

@@ -150,7 +150,8 @@ def from_lines(lines: Iterable[str], where: str = "input") -> ThreadRows:
     header = codec.load_json(first, f"{where}:{n}", "the line")
     if header.get("format") != EXPORT_FORMAT or header.get("version") not in READS_VERSIONS:
         raise CorruptRowError(
-            f"{where}:{n}: not a thread export (format {EXPORT_FORMAT!r} v{EXPORT_VERSION})"
+            f"{where}:{n}: not a thread export (format {EXPORT_FORMAT!r}, version "
+            f"{' or '.join(map(str, READS_VERSIONS))})"
         )
     data = ThreadRows(str(header["thread_id"]), {t: [] for t in TABLES})
     for n, text in numbered:

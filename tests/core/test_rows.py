@@ -80,6 +80,17 @@ def test_checkpoint_row_body_leaves_channel_values_to_the_blobs() -> None:
     assert body["channel_versions"] == {"a": 1}
 
 
+@pytest.mark.parametrize("compress", [True, False])
+def test_only_a_packed_checkpoint_body_leaves_its_id_to_the_column(compress: bool) -> None:
+    """An older saver refuses packed bytes but would read a plain body, so that keeps its id."""
+    cp = make_checkpoint("cid-2", {}, {"a": 1})
+    cp["versions_seen"] = {"agent": {"a": "x" * 60}}  # enough bytes to be worth packing
+    row = rows.checkpoint_row(TARGET, SERDE, {"configurable": {}}, cp, {}, compress)
+    body = SERDE.loads_typed((row[5], codec.unpack(row[5], row[6], "here")))
+    assert codec.is_packed(row[5], row[6]) is compress
+    assert ("id" in body) is not compress and row[3] == "cid-2"
+
+
 def test_checkpoint_row_stores_versions_as_strings_and_metadata_as_json() -> None:
     cp = make_checkpoint("cid-2", {}, {"a": 3, "b": "00002.5"})
     row = rows.checkpoint_row(TARGET, SERDE, {"configurable": {}}, cp, {"step": 2, "k": [1]})

@@ -1,0 +1,3 @@
+-- No change of tables. From here on, rows may hold bytes an older saver would misread: packed
+-- (zlib with a dictionary, codec.pack) writes and checkpoints, checkpoints without their id,
+-- short version strings. Its setup() refuses a database whose schema is newer than it knows.
