@@ -27,12 +27,9 @@ COMPRESS_MIN_BYTES = 64  # smaller values rarely shrink enough to pay for the CP
 
 
 def compress(fmt: int, data: bytes | None) -> tuple[int, bytes | None]:
-    """zlib with the message dictionary when it saves at least a tenth; else as they are."""
-    if data is None or len(data) < COMPRESS_MIN_BYTES:
-        return fmt, data
-    packer = zlib.compressobj(6, zdict=dictionary.MESSAGES_V1)
-    packed = packer.compress(data) + packer.flush()
-    return (fmt | COMPRESSED_DICT, packed) if len(packed) < len(data) * 0.9 else (fmt, data)
+    """A blob's bytes zlib-compressed with the message dictionary, or as they are."""
+    packed = _deflate(data, dictionary.MESSAGES_V1) if data is not None else None
+    return (fmt, data) if packed is None else (fmt | COMPRESSED_DICT, packed)
 
 
 def plain(fmt: int, data: bytes | None, where: str) -> tuple[int, bytes | None]:
@@ -62,12 +59,9 @@ DICTIONARIES = {CHECKPOINT: dictionary.CHECKPOINT_V1, MESSAGES: dictionary.MESSA
 
 
 def pack(type_: str, data: bytes, dictionary_id: int) -> bytes:
-    """msgpack bytes compressed with a dictionary, when that saves a tenth; else as they are."""
-    if type_ != "msgpack" or len(data) < COMPRESS_MIN_BYTES:
-        return data
-    packer = zlib.compressobj(6, zdict=DICTIONARIES[dictionary_id])
-    packed = bytes((PACKED, dictionary_id)) + packer.compress(data) + packer.flush()
-    return packed if len(packed) < len(data) * 0.9 else data
+    """msgpack bytes compressed with a dictionary, behind their two-byte mark, or as they are."""
+    packed = _deflate(data, DICTIONARIES[dictionary_id], 2) if type_ == "msgpack" else None
+    return data if packed is None else bytes((PACKED, dictionary_id)) + packed
 
 
 def is_packed(type_: str, data: bytes) -> bool:
@@ -85,6 +79,15 @@ def unpack(type_: str, data: bytes, where: str) -> bytes:
             "does not know; upgrade langgraph-checkpoint-history"
         )
     return _inflate(data[2:], zdict, where)
+
+
+def _deflate(data: bytes, zdict: bytes, mark: int = 0) -> bytes | None:
+    """zlib with `zdict`, when that (with a `mark` of that many bytes) saves a tenth."""
+    if len(data) < COMPRESS_MIN_BYTES:
+        return None
+    packer = zlib.compressobj(6, zdict=zdict)
+    packed = packer.compress(data) + packer.flush()
+    return packed if len(packed) + mark < len(data) * 0.9 else None
 
 
 def _inflate(data: bytes, zdict: bytes, where: str) -> bytes:

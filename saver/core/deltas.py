@@ -58,11 +58,17 @@ class Tail:
 
     version: str
     items: tuple[Any, ...]  # a copy: the list a graph hands over may change later
-    payloads: tuple[bytes, ...]  # the items' msgpack bytes, chunk by chunk
+    payloads: tuple[bytes, ...]  # the items' msgpack bytes: the snapshot's, then each delta's
     snapshot: str
-    links: int
-    snapshot_bytes: int = 0  # the payload size of the chain's snapshot
-    delta_bytes: int = 0  # the deltas' payloads since, each counted with ROW_BYTES
+
+    @property
+    def links(self) -> int:
+        return len(self.payloads) - 1
+
+    def outweighs_snapshot(self, ratio: float) -> bool:
+        """The deltas, each with what its row costs, weigh more than `ratio` snapshots."""
+        deltas = sum(map(len, self.payloads[1:])) + ROW_BYTES * self.links
+        return deltas > ratio * len(self.payloads[0])
 
 
 @dataclass(frozen=True)
@@ -172,30 +178,17 @@ class DeltaTracker:
             if encoded.type != MSGPACK:
                 return encoded, None
             _, payload = split(encoded.data or b"")
-            return encoded, Tail(version, tuple(value), (payload,), version, 0, len(payload))
+            return encoded, Tail(version, tuple(value), (payload,), version)
         added = value[len(old) :]
         type_, data = serde.dumps_typed(added)
         if type_ != MSGPACK:  # a serializer that does not write msgpack: no deltas
             return whole(serde, value), None
         _, payload = split(data)
-        payloads = (*previous.payloads, payload)
-        weight = previous.delta_bytes + len(payload) + ROW_BYTES
-        if (
-            previous.links + 1 >= self.max_links
-            or weight > self.snapshot_ratio * previous.snapshot_bytes
-        ):  # the chain outweighs its snapshot: start a new one, from the bytes already held
-            joined = b"".join(payloads)
-            snapshot = Tail(version, tuple(value), (joined,), version, 0, len(joined))
+        tail = Tail(version, tuple(value), (*previous.payloads, payload), previous.snapshot)
+        if tail.links >= self.max_links or tail.outweighs_snapshot(self.snapshot_ratio):
+            joined = b"".join(tail.payloads)  # a new snapshot, from the bytes already held
+            snapshot = Tail(version, tuple(value), (joined,), version)
             return Encoded(FORMAT_FULL, MSGPACK, array_header(len(value)) + joined), snapshot
-        tail = Tail(
-            version,
-            tuple(value),
-            payloads,
-            previous.snapshot,
-            previous.links + 1,
-            previous.snapshot_bytes,
-            weight,
-        )
         return Encoded(FORMAT_DELTA, MSGPACK, data, previous.snapshot), tail
 
     def observe(self, key: Key, checkpoint_id: str, values: Mapping[str, Any]) -> None:

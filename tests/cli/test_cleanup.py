@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import operator
-import os
 import subprocess
-import sys
 import uuid
 from collections import defaultdict
 from contextlib import AbstractContextManager
@@ -21,11 +19,10 @@ from langgraph.types import interrupt
 
 from saver import PostgresSaver, SqliteSaver
 from saver.cli.output import human_bytes
-from tests.cli.terminal import run_on_terminal
+from tests.cli.commands import run_on_terminal, saver_cli
 from tests.pg import server_url
 from tests.support import drop_schema, raw_rows
 
-SCRIPT = Path(sys.executable).with_name("saver")
 CHATS = ("alpha", "beta", "gamma")  # fresh threads, 4 turns each
 STALE, WAITING = "stale", "waiting"  # idle for 100 days; WAITING sits on an interrupt()
 TABLES = ("history_checkpoints", "history_writes", "history_blobs")
@@ -126,21 +123,6 @@ def sqlite_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     made = make_store("sqlite", tmp_path, request)
     write_history(made)
     return made
-
-
-def saver_cli(
-    *args: str, env: dict[str, str] | None = None, module: bool = False
-) -> subprocess.CompletedProcess[str]:
-    assert SCRIPT.exists(), f"no console script at {SCRIPT}: run .venv/bin/pip install -e ."
-    command = [sys.executable, "-m", "saver"] if module else [str(SCRIPT)]
-    environ = {k: v for k, v in os.environ.items() if k != "SAVER_URL"}
-    return subprocess.run(
-        [*command, *args],
-        capture_output=True,
-        text=True,
-        env={**environ, **(env or {})},
-        timeout=120,
-    )
 
 
 def report_of(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:

@@ -5,9 +5,6 @@ graphs wrote (chat turns, an interrupt left waiting, a subgraph, forks)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import uuid
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -21,10 +18,10 @@ from langgraph.graph.message import add_messages
 from langgraph.types import interrupt
 
 from saver import PostgresSaver, SqliteSaver
+from tests.cli.commands import saver_cli
 from tests.pg import server_url
 from tests.support import drop_schema, raw_rows
 
-SCRIPT = Path(sys.executable).with_name("saver")
 ALICE, BOB, OTHER, REVIEW = "org-1:user-1:s1", "org-1:user-2:s1", "other", "review"
 WRITE_ORDER = (ALICE, BOB, REVIEW, OTHER)  # OTHER is forked last: the newest update
 KINDS = ("sqlite", "postgres")
@@ -201,21 +198,6 @@ def elsewhere(fresh: Store, request: pytest.FixtureRequest, tmp_path: Path) -> S
     """An empty store of the other backend (no setup: import and copy create it)."""
     kind = "postgres" if fresh.schema is None else "sqlite"
     return make_store(kind, tmp_path, request.addfinalizer)
-
-
-def saver_cli(
-    *args: str, env: dict[str, str] | None = None, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    assert SCRIPT.exists(), f"no console script at {SCRIPT}: run .venv/bin/pip install -e ."
-    environ = {k: v for k, v in os.environ.items() if k != "SAVER_URL"}
-    return subprocess.run(
-        [str(SCRIPT), *args],
-        capture_output=True,
-        text=True,
-        input=stdin if stdin is not None else "",
-        env={**environ, "COLUMNS": "200", **(env or {})},
-        timeout=120,
-    )
 
 
 def ok(*args: str, **kwargs: Any) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 import operator
-import os
 import sqlite3
 import subprocess
 import sys
@@ -29,10 +28,9 @@ from langgraph.types import Command, interrupt
 from saver import InvalidConfigError, PostgresSaver, SqliteSaver, StorageError
 from saver.cli.migrate import open_source
 from saver.migrate import migrate
-from tests.cli.terminal import run_on_terminal
+from tests.cli.commands import run_on_terminal, saver_cli
 from tests.pg import server_url
 
-SCRIPT = Path(sys.executable).with_name("saver")
 # chat: several turns; forked: a fork made with update_state, then continued; waiting:
 # left on an interrupt(); resumed: interrupted then resumed; nested: a subgraph waiting.
 THREADS = ("chat", "forked", "nested", "resumed", "waiting")  # sorted, as migrate goes
@@ -108,18 +106,6 @@ class Migration:
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         return saver_cli("migrate", "--from", self.source.url, "--to", self.target.url, *args)
-
-
-def saver_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    assert SCRIPT.exists(), f"no console script at {SCRIPT}: run .venv/bin/pip install -e ."
-    environ = {k: v for k, v in os.environ.items() if k != "SAVER_URL"}
-    return subprocess.run(
-        [str(SCRIPT), *args],
-        capture_output=True,
-        text=True,
-        env={**environ, **(env or {})},
-        timeout=120,
-    )
 
 
 def report_of(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:

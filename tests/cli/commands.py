@@ -1,4 +1,5 @@
-"""Run the `saver` console script with stderr on a pseudo-terminal, as a person would see it."""
+"""Run the `saver` console script: captured (`saver_cli`), or with stderr on a pseudo-terminal,
+as a person would see it (`run_on_terminal`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,23 @@ import sys
 from pathlib import Path
 
 SCRIPT = Path(sys.executable).with_name("saver")
+
+
+def saver_cli(
+    *args: str, env: dict[str, str] | None = None, stdin: str | None = None, module: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """The command's exit code and output, captured; `module` runs `python -m saver` instead."""
+    assert SCRIPT.exists(), f"no console script at {SCRIPT}: run .venv/bin/pip install -e ."
+    command = [sys.executable, "-m", "saver"] if module else [str(SCRIPT)]
+    environ = {k: v for k, v in os.environ.items() if k != "SAVER_URL"}
+    return subprocess.run(
+        [*command, *args],
+        capture_output=True,
+        text=True,
+        input=stdin if stdin is not None else "",
+        env={**environ, "COLUMNS": "200", **(env or {})},
+        timeout=120,
+    )
 
 
 def run_on_terminal(*args: str) -> tuple[int, bytes, str]:
