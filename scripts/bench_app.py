@@ -2,6 +2,7 @@
 
     scripts/bench [--backend sqlite|postgres|retention|all] [--turns N] [--quick] [--json PATH]
                   [--same-sync]
+    scripts/bench --scale [--backend sqlite|postgres|all] [--levels 1000,100000,1000000]
 
 SQLite: each saver gets its own fresh file in a temp dir. Both run the same chat turn by turn and
 every timed operation alternates between them, so a noisy machine slows both alike.
@@ -290,12 +291,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, metavar="PATH", help=json_help)
     plot_help = "storage: write the bytes-against-turns plot (PNG) here"
     parser.add_argument("--plot", type=Path, metavar="PATH", help=plot_help)
+    scale_help = "cost at 10^3, 10^5, 10^6 checkpoints (scripts/bench_scale.py) instead"
+    parser.add_argument("--scale", action="store_true", help=scale_help)
+    levels_help = "--scale: comma-separated checkpoint counts (default 1000,100000,1000000)"
+    parser.add_argument("--levels", help=levels_help)
     sync_help = "SQLite: give LangGraph's saver synchronous=NORMAL too: no fsync per put"
     parser.add_argument("--same-sync", action="store_true", help=sync_help)
     args = parser.parse_args(argv)
     if args.turns is not None and args.turns < 1:
         parser.error("--turns must be at least 1")
     out: dict[str, Any] = {}
+    if args.scale:
+        from scripts import bench_scale
+
+        levels = tuple(int(n) for n in args.levels.split(",")) if args.levels else None
+        chosen = ("sqlite", "postgres") if args.backend == "all" else (args.backend,)
+        if not set(chosen) <= {"sqlite", "postgres"}:
+            parser.error("--scale runs on --backend sqlite, postgres or all")
+        out["scale"] = bench_scale.run(chosen, levels or bench_scale.LEVELS)
+        args.backend = "none"
     if args.backend in ("sqlite", "all"):
         print("=== SQLite ===", flush=True)
         out["sqlite"] = run_sqlite(args)

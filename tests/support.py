@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 import saver
-from tests.pg import server_url
+from tests.pg import PARTITIONS, partition_by_thread, server_url
 
 SQLITE_CLASSES = ("SqliteSaver", "AsyncSqliteSaver")
 POSTGRES_CLASSES = ("PostgresSaver", "AsyncPostgresSaver")
@@ -34,6 +34,8 @@ def opener(class_name: str, tmp_path: Path, request: pytest.FixtureRequest) -> C
         schema = f"t_{uuid.uuid4().hex[:16]}"
         where = {"schema": schema}
         request.addfinalizer(lambda: drop_schema(target, schema))
+        if PARTITIONS:
+            partition_by_thread(target, schema, PARTITIONS)
 
     def open_saver(**kwargs: Any) -> Any:
         return cls.from_conn_string(target, **{**where, **kwargs})
@@ -84,7 +86,7 @@ def primary_keys(store: Any) -> dict[str, list[str]]:
         "JOIN pg_namespace n ON n.oid = c.relnamespace "
         "JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, pos) ON TRUE "
         "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum "
-        "WHERE i.indisprimary AND n.nspname = ? AND EXISTS (SELECT 1 FROM pg_attribute t "
+        "WHERE i.indisprimary AND NOT c.relispartition AND n.nspname = ? AND EXISTS (SELECT 1 FROM pg_attribute t "
         "WHERE t.attrelid = c.oid AND t.attname = 'thread_id') ORDER BY c.relname, k.pos",
         (store.schema,),
     )

@@ -203,6 +203,8 @@ def _drop_checkpoints(d: Dialect, namespace: str, tid: str, pairs: list[tuple[st
         yield Stmt(d.LOCK_THREAD, (tid, namespace))
     yield Stmt(d.DELETE_WRITES_OF, (tid, namespace, d.keys(pairs)), fetch=False)
     yield Stmt(d.DELETE_CHECKPOINTS, (tid, namespace, d.keys(pairs)), fetch=False)
+    for stmt in d.refresh_threads(namespace, [tid]):  # noqa: UP028 (rows are sent back)
+        yield stmt
     # Blobs before checkpoints (see retention.sweep): a concurrent put's blob is never garbage.
     blob_keys = yield Stmt(d.SELECT_THREAD_BLOB_KEYS, (tid, namespace))
     graph = yield Stmt(d.SELECT_THREAD_GRAPH, (tid, namespace))
@@ -330,7 +332,9 @@ class ListQuery:
         return self._page(where, params, size)
 
     def _page(self, where: list[str], params: list[Any], size: int) -> Plan:
-        found = yield Stmt(self.ctx.dialect.select_page(where), (*params, size))
+        sql = self.ctx.dialect.select_page(where)
+        filtered = bool(self.leaves) and self.thread_id is None  # its plan depends on the filter
+        found = yield Stmt(sql, (*params, size), plan_each_call=filtered)
         # A reader per page: decoded values are shared within a page, and freed after it.
         page = rows.TupleReader(self.ctx.serde, share_items=True).read(found)
         self.finished = len(page) < size

@@ -41,29 +41,28 @@ def list_threads(
     if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
         raise InvalidConfigError(f"limit must be a positive int, got {limit!r}")
     d = ctx.dialect
-    inner: list[str] = ["namespace = ?", "checkpoint_ns = ''"]
+    where: list[str] = ["namespace = ?"]
     params: list[Any] = [ctx.namespace]
     if prefix:
-        inner.append("SUBSTR(thread_id, 1, ?) = ?")
+        where.append("SUBSTR(thread_id, 1, ?) = ?")
         params.extend([len(prefix), prefix])
-    outer: list[str] = []
-    tail: list[Any] = [ctx.namespace]
     for name, moment, op in (("before", before, "<"), ("after", after, ">=")):
         if moment is not None:
             if not isinstance(moment, datetime):
                 raise InvalidConfigError(f"{name} must be a datetime, got {moment!r}")
-            outer.append(f"s.last_at {op} ?")
-            tail.append(moment.timestamp() if moment.tzinfo else moment.astimezone().timestamp())
+            where.append(f"last_at {op} ?")
+            params.append(moment.timestamp() if moment.tzinfo else moment.astimezone().timestamp())
     for path, value in filters.leaves(dict(filter or {})):
         clause, args = d.leaf(path, value)
-        outer.append(clause)
-        tail.extend(args)
-    found = yield Stmt(d.select_threads(inner, outer), (*params, *tail, limit))
+        where.append(clause)
+        params.extend(args)
+    found = yield Stmt(d.select_threads(where), (*params, limit))
     return [inspect.thread_info(row) for row in found]
 
 
 def thread_ids(ctx: Context, after: str, limit: int) -> Plan[list[str]]:
-    found = yield Stmt(ctx.dialect.SELECT_THREAD_IDS, (ctx.namespace, after, limit))
+    page = (after, ctx.namespace, ctx.namespace, limit)
+    found = yield Stmt(ctx.dialect.SELECT_THREAD_IDS, page)
     return [row[0] for row in found]
 
 
@@ -116,6 +115,8 @@ def import_thread(ctx: Context, data: ThreadRows, thread_id: Any = None) -> Plan
         ]
         if rows:
             yield Stmt(statements[table], rows, many=True)
+    for stmt in d.refresh_threads(ctx.namespace, [tid]):  # noqa: UP028 (rows are sent back)
+        yield stmt
     return data.checkpoints
 
 

@@ -16,6 +16,7 @@ CHECKPOINT_COLUMNS = (
     "checkpoint, blob_versions, metadata, run_id, created_at"
 )
 BLOB_COLUMNS = "thread_id, namespace, checkpoint_ns, channel, version, format, type, data, base"
+THREAD_COLUMNS = "thread_id, namespace, head_id, checkpoints, first_at, last_at, metadata"
 WRITE_COLUMNS = (
     "thread_id, namespace, checkpoint_ns, checkpoint_id, task_id, idx, task_path, channel, "
     "type, data"
@@ -32,6 +33,9 @@ class Stmt:
     many: bool = False
     fetch: bool = True
     last: bool = False  # the plan's final statement: alone, it may run without a transaction
+    # Planned for its parameters on every call, never from a cached generic plan: where the
+    # best plan depends on the values (how many rows a filter matches).
+    plan_each_call: bool = False
 
 
 def load_migrations(dialect: str) -> list[tuple[int, list[str]]]:
@@ -55,6 +59,7 @@ class Dialect:
     PIN_JOIN = "JOIN"  # a join whose left side must stay the outer loop
     BATCH_PAUSE = 0.0  # seconds a cleanup waits between batches, to let writers in
     EMPTY_OBJECT = "'{}'"
+    THREAD_ORDER = "checkpoint_id DESC, checkpoint_ns DESC"  # a page of one thread
     MIGRATIONS: list[tuple[int, list[str]]]
     LOCK_THREAD: str | None = None  # held by a transaction that writes or collects a thread
     LOCK_THREADS: str | None = None  # the same for a batch of threads, in a fixed order
@@ -137,6 +142,7 @@ class Dialect:
         scope = "WHERE thread_id = ? AND namespace = ?"
         in_ns = f"{scope} AND checkpoint_ns = ?"
         self.checkpoints, self.blobs, self.writes = c, b, w
+        t = self.threads = self.table("history_threads")
         self.CREATE_MIGRATIONS_TABLE = (
             f"CREATE TABLE IF NOT EXISTS {m} (version INTEGER PRIMARY KEY, applied_at "
             "DOUBLE PRECISION NOT NULL)"
@@ -162,12 +168,33 @@ class Dialect:
             "channel = excluded.channel, type = excluded.type, data = excluded.data"
         )
         self.INSERT_WRITE = s(insert_write + "ON CONFLICT DO NOTHING")
+        # A put of a root checkpoint, before its row is written: the thread's row follows its
+        # newest checkpoint, and counts it unless it is there already (a put again).
+        newer = "excluded.head_id >= history_threads.head_id"
+        self.UPSERT_THREAD = s(
+            f"INSERT INTO {t} ({THREAD_COLUMNS}) VALUES (?, ?, ?, CASE WHEN EXISTS ("
+            f"SELECT 1 FROM {c} {in_ns} AND checkpoint_id = ?) THEN 0 ELSE 1 END, ?, ?, {j}) "
+            "ON CONFLICT (thread_id, namespace) DO UPDATE SET "
+            "checkpoints = history_threads.checkpoints + excluded.checkpoints, "
+            f"head_id = CASE WHEN {newer} THEN excluded.head_id ELSE history_threads.head_id END, "
+            f"metadata = CASE WHEN {newer} THEN excluded.metadata "
+            "ELSE history_threads.metadata END, "
+            "first_at = CASE WHEN excluded.first_at < history_threads.first_at "
+            "THEN excluded.first_at ELSE history_threads.first_at END, "
+            "last_at = CASE WHEN excluded.last_at > history_threads.last_at "
+            "THEN excluded.last_at ELSE history_threads.last_at END"
+        )
         self.SELECT_LATEST_ID = s(f"SELECT MAX(checkpoint_id) FROM {c} {in_ns}")
-        self.DELETE_THREAD = tuple(s(f"DELETE FROM {t} {scope}") for t in (w, b, c))
+        self.DELETE_THREAD = tuple(s(f"DELETE FROM {x} {scope}") for x in (w, b, c, t))
         self.COUNT_THREAD = s(f"SELECT COUNT(*) FROM {c} {scope}")
         self.COPY_THREAD = tuple(
-            s(f"INSERT INTO {t} ({cols}) SELECT ?, {cols.split(', ', 1)[1]} FROM {t} {scope}")
-            for t, cols in ((c, CHECKPOINT_COLUMNS), (b, BLOB_COLUMNS), (w, WRITE_COLUMNS))
+            s(f"INSERT INTO {x} ({cols}) SELECT ?, {cols.split(', ', 1)[1]} FROM {x} {scope}")
+            for x, cols in (
+                (c, CHECKPOINT_COLUMNS),
+                (b, BLOB_COLUMNS),
+                (w, WRITE_COLUMNS),
+                (t, THREAD_COLUMNS),
+            )
         )
         self.SELECT_RUN_CHECKPOINTS = s(
             f"SELECT thread_id, checkpoint_ns, checkpoint_id FROM {c} "
@@ -197,7 +224,36 @@ class Dialect:
             "SUM(CASE WHEN channel = '__interrupt__' THEN 1 ELSE 0 END) "
             f"FROM {w} {of_threads} GROUP BY thread_id, checkpoint_ns, checkpoint_id"
         )
-        self.DELETE_THREADS = tuple(s(f"DELETE FROM {t} {of_threads}") for t in (w, b, c))
+        self.DELETE_THREADS = tuple(s(f"DELETE FROM {x} {of_threads}") for x in (w, b, c, t))
+        # After checkpoints of these threads went or came in bulk: their rows again from
+        # what is stored (an upsert, so columns not derived from checkpoints stay), and no
+        # row for a thread left without root checkpoints.
+        self.REFRESH_THREADS_OF = (
+            s(
+                f"INSERT INTO {t} ({THREAD_COLUMNS}) "
+                "SELECT s.thread_id, s.namespace, s.head_id, s.checkpoints, s.first_at, "
+                "s.last_at, h.metadata FROM (SELECT thread_id, namespace, "
+                "MAX(checkpoint_id) AS head_id, COUNT(*) AS checkpoints, "
+                "MIN(created_at) AS first_at, MAX(created_at) AS last_at "
+                f"FROM {c} WHERE namespace = ? AND checkpoint_ns = '' "
+                f"AND {self.in_list('thread_id')} GROUP BY thread_id, namespace) s "
+                + self.pinned(
+                    c,
+                    "h",
+                    "h.thread_id = s.thread_id AND h.namespace = s.namespace "
+                    "AND h.checkpoint_ns = '' AND h.checkpoint_id = s.head_id",
+                )
+                + " WHERE 1 = 1 ON CONFLICT (thread_id, namespace) DO UPDATE SET "
+                "head_id = excluded.head_id, checkpoints = excluded.checkpoints, "
+                "first_at = excluded.first_at, "
+                "last_at = excluded.last_at, metadata = excluded.metadata"
+            ),
+            s(
+                f"DELETE FROM {t} WHERE namespace = ? AND {self.in_list('thread_id')} "
+                f"AND NOT EXISTS (SELECT 1 FROM {c} x WHERE x.thread_id = history_threads.thread_id "
+                "AND x.namespace = history_threads.namespace AND x.checkpoint_ns = '')"
+            ),
+        )
         # Run once per key (many=True): a primary-key probe each, no list to unpack.
         by_checkpoint = f"{in_ns} AND checkpoint_id = ?"
         self.DELETE_WRITES_BY = s(f"DELETE FROM {w} {by_checkpoint}")
@@ -260,15 +316,31 @@ class Dialect:
         self.DELETE_UNNAMED_BLOBS_OF = s(
             f"{named}DELETE {unnamed} RETURNING {self.byte_length('data')}"
         )
-        # Per thread: checkpoints, oldest, newest, and the most in one checkpoint_ns.
-        stats = (
-            "SELECT thread_id, SUM(n), MIN(oldest), MAX(newest), MAX(n) FROM ("
-            "SELECT thread_id, checkpoint_ns, COUNT(*) AS n, MIN(created_at) AS oldest, "
-            f"MAX(created_at) AS newest FROM {c} WHERE namespace = ? AND thread_id {{}} "
-            "GROUP BY thread_id, checkpoint_ns) AS per_ns GROUP BY thread_id"
+        # The next threads after a thread id, at most N: one primary-key seek per thread, so
+        # a page costs the same wherever it starts and whatever the planner's statistics say.
+        # (`|| ''`: an index on namespace must not look like a shorter way to the next one.)
+        next_thread = (
+            f"(SELECT y.thread_id FROM {c} y WHERE y.thread_id > {{}} "
+            "AND y.namespace || '' = ? ORDER BY y.thread_id LIMIT 1)"
         )
-        self.SELECT_THREAD_STATS = s(stats.format("= ?"))
-        self.SELECT_THREADS_STATS = s(stats.format("> ?") + " ORDER BY thread_id LIMIT ?")
+        walk = (
+            f"WITH RECURSIVE walk(thread_id, n) AS (SELECT {next_thread.format('?')}, 1 "
+            f"UNION ALL SELECT {next_thread.format('walk.thread_id')}, walk.n + 1 FROM walk "
+            "WHERE walk.thread_id IS NOT NULL AND walk.n < ?), "
+            "page AS (SELECT thread_id FROM walk WHERE thread_id IS NOT NULL) "
+        )
+        self.SELECT_THREAD_IDS = s(walk + "SELECT thread_id FROM page ORDER BY thread_id")
+        # Per thread: checkpoints, oldest, newest, and the most in one checkpoint_ns.
+        per_thread = (
+            "SELECT thread_id, SUM(n), MIN(oldest), MAX(newest), MAX(n) FROM ("
+            "SELECT p.thread_id, x.checkpoint_ns, COUNT(*) AS n, MIN(x.created_at) AS oldest, "
+            "MAX(x.created_at) AS newest FROM {} "
+            + self.pinned(c, "x", "x.thread_id = p.thread_id AND x.namespace = ?")
+            + " GROUP BY p.thread_id, x.checkpoint_ns) AS per_ns "
+            "GROUP BY thread_id ORDER BY thread_id"
+        )
+        self.SELECT_THREAD_STATS = s(per_thread.format("(SELECT ? AS thread_id) p"))
+        self.SELECT_THREADS_STATS = s(walk + per_thread.format("page p"))
         pairs = f"(checkpoint_ns, checkpoint_id) IN ({self.unpack(2)})"
         self.DELETE_CHECKPOINTS = s(f"DELETE FROM {c} {scope} AND {pairs}")
         self.DELETE_WRITES_OF = s(f"DELETE FROM {w} {scope} AND {pairs}")
@@ -316,34 +388,45 @@ class Dialect:
         self.SELECT_TASK_PATHS = s(
             f"SELECT DISTINCT checkpoint_id, task_id, task_path FROM {w} {in_ns}"
         )
-        self.SELECT_THREAD_IDS = s(
-            f"SELECT DISTINCT thread_id FROM {c} WHERE namespace = ? AND thread_id > ? "
-            "ORDER BY thread_id LIMIT ?"
-        )
 
-    def select_threads(self, inner: list[str], outer: list[str]) -> str:
-        """Threads (core/threads.py): per thread of the root namespace its count, first and
-        last time and head, with the head's metadata and interrupt writes; `inner` filters
-        checkpoints, `outer` the thread (its head's metadata, its last time)."""
-        c, w = self.checkpoints, self.writes
+    def select_threads(self, where: list[str]) -> str:
+        """Threads (core/threads.py), newest first: a page of history_threads filtered by
+        `where`, then whether each head waits on an interrupt (for the page's threads only)."""
+        w = self.writes
         return self.sql(
-            "SELECT s.thread_id, s.n, s.first_at, s.last_at, s.head, "
-            f"{self.json_text('metadata')}, (SELECT COUNT(*) FROM {w} x "
-            "WHERE x.thread_id = s.thread_id AND x.namespace = h.namespace "
-            "AND x.checkpoint_ns = '' AND x.checkpoint_id = s.head "
-            "AND x.channel = '__interrupt__') FROM (SELECT thread_id, COUNT(*) AS n, "
-            "MIN(created_at) AS first_at, MAX(created_at) AS last_at, "
-            f"MAX(checkpoint_id) AS head FROM {c} WHERE {' AND '.join(inner)} "
-            f"GROUP BY thread_id) s {self.PIN_JOIN} {c} h ON h.thread_id = s.thread_id "
-            "AND h.namespace = ? AND h.checkpoint_ns = '' AND h.checkpoint_id = s.head "
-            f"WHERE {' AND '.join(outer or ['1 = 1'])} "
-            "ORDER BY s.last_at DESC, s.thread_id LIMIT ?"
+            "SELECT t.thread_id, t.checkpoints, t.first_at, t.last_at, t.head_id, "
+            f"{self.json_text('t.metadata')}, CASE WHEN EXISTS (SELECT 1 FROM {w} x "
+            "WHERE x.thread_id = t.thread_id AND x.namespace = t.namespace "
+            "AND x.checkpoint_ns = '' AND x.checkpoint_id = t.head_id "
+            "AND x.channel = '__interrupt__') THEN 1 ELSE 0 END "
+            "FROM (SELECT thread_id, namespace, head_id, checkpoints, first_at, last_at, metadata "
+            f"FROM {self.threads} WHERE {' AND '.join(where)} "
+            "ORDER BY last_at DESC, thread_id LIMIT ?) t "
+            "ORDER BY t.last_at DESC, t.thread_id"
         )
 
     def put_statements(self, blob_rows: list[Any], row: Any) -> list[Stmt]:
-        """A put: the new blobs, then the checkpoint, in one transaction."""
+        """A put: the new blobs, then the checkpoint (and its thread's row), in one
+        transaction."""
         out = [Stmt(self.INSERT_BLOB, blob_rows, many=True)] if blob_rows else []
-        return [*out, Stmt(self.UPSERT_CHECKPOINT, row, fetch=False, last=True)]
+        return [*out, *self.checkpoint_statements(row)]
+
+    def checkpoint_statements(self, row: Any) -> list[Stmt]:
+        """The checkpoint row, then for a root checkpoint its thread's row."""
+        if row[2] != "":  # a subgraph's checkpoint: the thread's row follows the root's
+            return [Stmt(self.UPSERT_CHECKPOINT, row, fetch=False, last=True)]
+        tid, namespace, _, checkpoint_id = row[:4]
+        thread = (tid, namespace, checkpoint_id, tid, namespace, "", checkpoint_id)
+        return [
+            Stmt(self.UPSERT_THREAD, (*thread, row[10], row[10], row[8]), fetch=False),
+            Stmt(self.UPSERT_CHECKPOINT, row, fetch=False, last=True),
+        ]
+
+    def refresh_threads(self, namespace: str, tids: Sequence[str]) -> list[Stmt]:
+        """The threads' rows again from their checkpoints (REFRESH_THREADS_OF)."""
+        return [
+            Stmt(sql, (namespace, self.array(tids)), fetch=False) for sql in self.REFRESH_THREADS_OF
+        ]
 
     def write_statements(self, replace: list[Any], keep_first: list[Any]) -> list[Stmt]:
         """put_writes: special writes replace, regular ones never do."""
@@ -368,8 +451,7 @@ class Dialect:
             "WITH page AS MATERIALIZED ("
             "SELECT thread_id, namespace, checkpoint_ns, checkpoint_id, parent_checkpoint_id, "
             f"type, checkpoint, metadata, blob_versions, created_at FROM {c} "
-            f"WHERE {' AND '.join(where)} "
-            "ORDER BY checkpoint_id DESC, checkpoint_ns DESC, thread_id DESC LIMIT ?), "
+            f"WHERE {' AND '.join(where)} ORDER BY {self.page_order(where)} LIMIT ?), "
             "wanted AS (SELECT DISTINCT p.thread_id, p.namespace, p.checkpoint_ns, "
             "j.key AS channel, j.value AS version "
             f"FROM page p, {self.entries(self.readable_json('p.blob_versions'))}), "
@@ -380,14 +462,27 @@ class Dialect:
             f"{self.json_text('metadata')}, {self.json_text('blob_versions')} FROM page "
             "UNION ALL "
             "SELECT 'b', b.thread_id, b.checkpoint_ns, b.channel, b.version, b.base, b.format, "
-            f"b.type, b.data, NULL, NULL FROM needed k {self.PIN_JOIN} {b} b "
-            f"ON {self.same_blob('k', 'b')} "
+            f"b.type, b.data, NULL, NULL FROM needed k {self.pinned(b, 'b', self.same_blob('k', 'b'))} "
             "UNION ALL "
             "SELECT 'w', w.thread_id, w.checkpoint_ns, w.checkpoint_id, w.task_id, w.task_path, "
-            f"w.idx, w.type, w.data, w.channel, NULL FROM page p {self.PIN_JOIN} {w} w "
-            "ON w.thread_id = p.thread_id AND w.namespace = p.namespace "
-            "AND w.checkpoint_ns = p.checkpoint_ns AND w.checkpoint_id = p.checkpoint_id"
+            "w.idx, w.type, w.data, w.channel, NULL FROM page p "
+            + self.pinned(
+                w,
+                "w",
+                "w.thread_id = p.thread_id AND w.namespace = p.namespace "
+                "AND w.checkpoint_ns = p.checkpoint_ns AND w.checkpoint_id = p.checkpoint_id",
+            )
         )
+
+    def page_order(self, where: list[str]) -> str:
+        """Newest first. Where the WHERE fixes the thread (and checkpoint_ns), the same order
+        is written as the primary key's, so no plan can prefer walking another index: a walk
+        of (namespace, checkpoint_id) would pass every other thread's newer rows first."""
+        if "thread_id = ?" in where and "checkpoint_ns = ?" in where:
+            return "thread_id DESC, namespace DESC, checkpoint_ns DESC, checkpoint_id DESC"
+        if "thread_id = ?" in where:
+            return self.THREAD_ORDER
+        return "checkpoint_id DESC, checkpoint_ns DESC, thread_id DESC"
 
     def pinned(self, table: str, alias: str, on: str) -> str:
         """Join `table` as `alias` once per row of what precedes it, by index: the rows before
@@ -411,14 +506,17 @@ class Dialect:
         )
         return (
             "heads AS MATERIALIZED (SELECT k.thread_id, k.namespace, k.checkpoint_ns, "
-            f"k.channel, k.version, x.base FROM wanted k {self.PIN_JOIN} {b} x "
-            f"ON {self.same_blob('k', 'x')}), "
+            f"k.channel, k.version, x.base FROM wanted k {self.pinned(b, 'x', self.same_blob('k', 'x'))}), "
             "needed AS (SELECT thread_id, namespace, checkpoint_ns, channel, version FROM heads "
             "UNION SELECT thread_id, namespace, checkpoint_ns, channel, base FROM heads "
             "WHERE base IS NOT NULL UNION SELECT h.thread_id, h.namespace, h.checkpoint_ns, "
-            f"h.channel, x.version FROM heads h {self.PIN_JOIN} {b} x ON {key} "
-            "AND x.version > h.base AND x.version < h.version WHERE h.base IS NOT NULL "
-            "AND x.base = h.base) "
+            "h.channel, x.version FROM heads h "
+            + self.pinned(
+                b,
+                "x",
+                f"{key} AND x.version > h.base AND x.version < h.version AND x.base = h.base",
+            )
+            + " WHERE h.base IS NOT NULL) "
         )
 
     def list_where(

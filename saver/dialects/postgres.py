@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from typing import Any
@@ -21,7 +22,7 @@ MAX_PARAMS = 65535  # PostgreSQL's limit of parameters in one statement
 
 
 def replace_last(stmt: Stmt) -> Stmt:
-    return Stmt(stmt.sql, stmt.params, stmt.many, stmt.fetch, last=True)
+    return dataclasses.replace(stmt, last=True)
 
 
 def _chunked(insert: str, rows: list[Any]) -> list[Stmt]:
@@ -80,7 +81,7 @@ class PostgresDialect(Dialect):
         # the multi-row inserts: one round trip, one implicit transaction.
         out = [Stmt(self.LOCK_THREAD_SHARED, (row[0], row[1]), fetch=False)]
         out += _chunked(self.INSERT_BLOB, blob_rows)
-        return [*out, Stmt(self.UPSERT_CHECKPOINT, row, fetch=False, last=True)]
+        return [*out, *self.checkpoint_statements(row)]
 
     def write_statements(self, replace: list[Any], keep_first: list[Any]) -> list[Stmt]:
         out = _chunked(self.UPSERT_WRITE, replace) + _chunked(self.INSERT_WRITE, keep_first)

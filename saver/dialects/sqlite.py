@@ -20,6 +20,10 @@ class SqliteDialect(Dialect):
     BATCH_PAUSE = 0.003
     MIGRATIONS = load_migrations("sqlite")
     PREPARE_SCHEMA = ()
+    # SQLite drops the constant thread_id from the order and would then walk the namespace's
+    # (namespace, checkpoint_id) index past every other thread's rows to skip a sort; `+`
+    # (a no-op on the value) makes the order no index's, so it reads the thread by its key.
+    THREAD_ORDER = "+checkpoint_id DESC, checkpoint_ns DESC"
     LOCK_MIGRATIONS = None  # BEGIN IMMEDIATE already serialises setup() across processes
 
     SELECT_HAS_TABLES = (

@@ -70,9 +70,10 @@ def candidates(
     (None at the end)."""
     d = ctx.dialect
     if thread_id is not None:
-        found = yield Stmt(d.SELECT_THREAD_STATS, (ctx.namespace, thread_id))
+        found = yield Stmt(d.SELECT_THREAD_STATS, (thread_id, ctx.namespace))
     else:
-        found = yield Stmt(d.SELECT_THREADS_STATS, (ctx.namespace, after or "", page_size))
+        page = (after or "", ctx.namespace, ctx.namespace, page_size, ctx.namespace)
+        found = yield Stmt(d.SELECT_THREADS_STATS, page)
     picked = [
         Candidate(tid, int(count))
         for tid, count, oldest, newest, widest in found
@@ -137,6 +138,8 @@ def _trim_by_range(
     below = [(tid, namespace, ns, cid) for tid, ns, cid in bounds]
     yield Stmt(d.DELETE_WRITES_BELOW, below, many=True)
     yield Stmt(d.DELETE_CHECKPOINTS_BELOW, below, many=True)
+    for stmt in d.refresh_threads(namespace, sorted({tid for tid, _, _ in bounds})):  # noqa: UP028 (rows are sent back)
+        yield stmt
     trimmed = d.array(sorted({tid for tid, _, _ in bounds}))
     unnamed = (namespace, trimmed, namespace, trimmed)
     freed = yield Stmt(d.DELETE_UNNAMED_BLOBS_OF, unnamed)
@@ -202,6 +205,8 @@ def _judge_each(
     if checkpoints:
         yield Stmt(d.DELETE_WRITES_BY, checkpoints, many=True)
         yield Stmt(d.DELETE_CHECKPOINTS_BY, checkpoints, many=True)
+        for stmt in d.refresh_threads(namespace, sorted({row[0] for row in checkpoints})):  # noqa: UP028 (rows are sent back)
+            yield stmt
     if garbage:
         yield Stmt(d.DELETE_BLOBS_BY, garbage, many=True)
 

@@ -64,7 +64,9 @@ class AsyncPostgresExecutor:
         if stmt.many:
             await cur.executemany(stmt.sql, stmt.params)
             return []
-        await cur.execute(stmt.sql, stmt.params or None)
+        await cur.execute(
+            stmt.sql, stmt.params or None, prepare=False if stmt.plan_each_call else None
+        )
         return list(await cur.fetchall()) if stmt.fetch else []
 
     async def run(self, plan: plans.Plan[Any], mode: str) -> Any:

@@ -65,7 +65,9 @@ class PostgresExecutor:
         if stmt.many:
             cur.executemany(stmt.sql, stmt.params)
             return []
-        cur.execute(stmt.sql, stmt.params or None)
+        cur.execute(
+            stmt.sql, stmt.params or None, prepare=False if stmt.plan_each_call else None
+        )
         return list(cur.fetchall()) if stmt.fetch else []
 
     def run(self, plan: plans.Plan[Any], mode: str) -> Any:

@@ -97,6 +97,7 @@ async def test_delete_thread_removes_only_its_own_namespace(open_saver: Any) -> 
         "history_checkpoints": 2,
         "history_blobs": 3,
         "history_writes": 2,
+        "history_threads": 1,
     }
 
 

@@ -13,7 +13,7 @@ from langgraph.checkpoint.base import Checkpoint, empty_checkpoint
 
 from tests.support import raw_rows
 
-TABLES = ("history_checkpoints", "history_blobs", "history_writes")
+TABLES = ("history_checkpoints", "history_blobs", "history_writes", "history_threads")
 # Transaction and session control, which count_statements leaves out.
 CONTROL = ("PRAGMA", "BEGIN", "COMMIT", "ROLLBACK", "SET", "SAVEPOINT", "RELEASE")
 

@@ -176,6 +176,7 @@ def test_primary_keys_separate_namespace_and_checkpoint_ns(open_saver: Any) -> N
     with open_saver() as cp:
         cp.setup()
     keys = primary_keys(open_saver)
+    assert keys.pop("history_threads") == ["thread_id", "namespace"]  # one row per thread
     for table, columns in keys.items():
         assert columns[:3] == ["thread_id", "namespace", "checkpoint_ns"], (table, columns)
 

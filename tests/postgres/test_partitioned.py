@@ -1,0 +1,27 @@
+"""The PostgreSQL spec passes on tables hash-partitioned by thread_id, as Citus would
+distribute them: every key starts with thread_id and no statement needs two threads' rows.
+(That each per-thread statement reads one partition: tests/savers/test_plans_at_scale.py.)"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_postgres_spec_passes_on_tables_partitioned_by_thread_id() -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"]
+        + ["tests/savers/_sync", "-k", "PostgresSaver"],
+        cwd=ROOT,
+        env={**os.environ, "SAVER_TEST_PARTITIONS": "4"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    tail = run.stdout[-4000:]
+    assert run.returncode == 0, tail
+    assert " passed" in tail.splitlines()[-1] and "failed" not in tail.splitlines()[-1], tail
