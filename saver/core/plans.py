@@ -156,6 +156,8 @@ def delete_thread(ctx: Context, thread_id: Any) -> Plan[None]:
 
 def _delete_threads(d: Dialect, namespace: str, tids: list[str]) -> Plan:
     for tid in tids:
+        if d.LOCK_THREAD:  # a put of this thread waits, so none lands between the deletes
+            yield Stmt(d.LOCK_THREAD, (tid, namespace))
         for sql in d.DELETE_THREAD:
             yield Stmt(sql, (tid, namespace), fetch=False)
 
@@ -177,6 +179,8 @@ def _copy_thread(d: Dialect, namespace: str, src: str, dst: str) -> Plan:
         )
     for sql in d.COPY_THREAD:
         yield Stmt(sql, (dst, src, namespace), fetch=False)
+    for stmt in d.refresh_threads(namespace, [dst]):  # noqa: UP028 (rows are sent back)
+        yield stmt
 
 
 def delete_for_runs(ctx: Context, run_ids: Sequence[Any]) -> Plan[None]:

@@ -60,6 +60,7 @@ class Dialect:
     BATCH_PAUSE = 0.0  # seconds a cleanup waits between batches, to let writers in
     EMPTY_OBJECT = "'{}'"
     THREAD_ORDER = "checkpoint_id DESC, checkpoint_ns DESC"  # a page of one thread
+    NEWEST = "checkpoint_id"  # what orders checkpoints across threads (see PostgresDialect)
     MIGRATIONS: list[tuple[int, list[str]]]
     LOCK_THREAD: str | None = None  # held by a transaction that writes or collects a thread
     LOCK_THREADS: str | None = None  # the same for a batch of threads, in a fixed order
@@ -169,12 +170,16 @@ class Dialect:
         )
         self.INSERT_WRITE = s(insert_write + "ON CONFLICT DO NOTHING")
         # A put of a root checkpoint, before its row is written: the thread's row follows its
-        # newest checkpoint, and counts it unless it is there already (a put again).
+        # newest checkpoint and counts it, unless it is stored already (a put again), when
+        # it keeps the time stored with it.
         newer = "excluded.head_id >= history_threads.head_id"
         self.UPSERT_THREAD = s(
-            f"INSERT INTO {t} ({THREAD_COLUMNS}) VALUES (?, ?, ?, CASE WHEN EXISTS ("
-            f"SELECT 1 FROM {c} {in_ns} AND checkpoint_id = ?) THEN 0 ELSE 1 END, ?, ?, {j}) "
-            "ON CONFLICT (thread_id, namespace) DO UPDATE SET "
+            f"INSERT INTO {t} ({THREAD_COLUMNS}) SELECT ?, ?, ?, "
+            "CASE WHEN old.created_at IS NULL THEN 1 ELSE 0 END, "
+            f"COALESCE(old.created_at, ?), COALESCE(old.created_at, ?), {j} "
+            f"FROM (SELECT 1 AS one) AS one LEFT JOIN {c} old ON old.thread_id = ? "
+            "AND old.namespace = ? AND old.checkpoint_ns = '' AND old.checkpoint_id = ? "
+            "WHERE 1 = 1 ON CONFLICT (thread_id, namespace) DO UPDATE SET "
             "checkpoints = history_threads.checkpoints + excluded.checkpoints, "
             f"head_id = CASE WHEN {newer} THEN excluded.head_id ELSE history_threads.head_id END, "
             f"metadata = CASE WHEN {newer} THEN excluded.metadata "
@@ -189,12 +194,7 @@ class Dialect:
         self.COUNT_THREAD = s(f"SELECT COUNT(*) FROM {c} {scope}")
         self.COPY_THREAD = tuple(
             s(f"INSERT INTO {x} ({cols}) SELECT ?, {cols.split(', ', 1)[1]} FROM {x} {scope}")
-            for x, cols in (
-                (c, CHECKPOINT_COLUMNS),
-                (b, BLOB_COLUMNS),
-                (w, WRITE_COLUMNS),
-                (t, THREAD_COLUMNS),
-            )
+            for x, cols in ((c, CHECKPOINT_COLUMNS), (b, BLOB_COLUMNS), (w, WRITE_COLUMNS))
         )
         self.SELECT_RUN_CHECKPOINTS = s(
             f"SELECT thread_id, checkpoint_ns, checkpoint_id FROM {c} "
@@ -416,9 +416,9 @@ class Dialect:
         if row[2] != "":  # a subgraph's checkpoint: the thread's row follows the root's
             return [Stmt(self.UPSERT_CHECKPOINT, row, fetch=False, last=True)]
         tid, namespace, _, checkpoint_id = row[:4]
-        thread = (tid, namespace, checkpoint_id, tid, namespace, "", checkpoint_id)
+        thread = (tid, namespace, checkpoint_id, row[10], row[10], row[8])
         return [
-            Stmt(self.UPSERT_THREAD, (*thread, row[10], row[10], row[8]), fetch=False),
+            Stmt(self.UPSERT_THREAD, (*thread, tid, namespace, checkpoint_id), fetch=False),
             Stmt(self.UPSERT_CHECKPOINT, row, fetch=False, last=True),
         ]
 
@@ -475,14 +475,17 @@ class Dialect:
         )
 
     def page_order(self, where: list[str]) -> str:
-        """Newest first. Where the WHERE fixes the thread (and checkpoint_ns), the same order
-        is written as the primary key's, so no plan can prefer walking another index: a walk
-        of (namespace, checkpoint_id) would pass every other thread's newer rows first."""
+        """Newest first, written so that each kind of page has one index to read it by: one
+        thread's (and checkpoint_ns's) page the primary key, in its order; a filter across
+        threads the metadata index where there is one (by the bare column, which no index
+        orders across threads); all threads the NEWEST index."""
         if "thread_id = ?" in where and "checkpoint_ns = ?" in where:
             return "thread_id DESC, namespace DESC, checkpoint_ns DESC, checkpoint_id DESC"
         if "thread_id = ?" in where:
             return self.THREAD_ORDER
-        return "checkpoint_id DESC, checkpoint_ns DESC, thread_id DESC"
+        if any("metadata" in clause for clause in where):  # Dialect.leaf: a filter
+            return "checkpoint_id DESC, checkpoint_ns DESC, thread_id DESC"
+        return f"{self.NEWEST} DESC, checkpoint_ns DESC, thread_id DESC"
 
     def pinned(self, table: str, alias: str, on: str) -> str:
         """Join `table` as `alias` once per row of what precedes it, by index: the rows before
@@ -538,12 +541,13 @@ class Dialect:
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(value)
+        newest = self.NEWEST if thread_id is None and not leaves else "checkpoint_id"
         if before_id is not None:
-            where.append("checkpoint_id < ?")
+            where.append(f"{newest} < ?")
             params.append(before_id)
-        if after is not None:
-            where.append("(checkpoint_id, checkpoint_ns, thread_id) < (?, ?, ?)")
-            params.extend(after)
+        if after is not None:  # the bound lets an index ordered by checkpoint_id seek to it
+            where.append(f"{newest} <= ? AND (checkpoint_id, checkpoint_ns, thread_id) < (?, ?, ?)")
+            params.extend([after[0], *after])
         for path, value in leaves:
             clause, args = self.leaf(path, value)
             where.append(clause)

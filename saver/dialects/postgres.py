@@ -18,6 +18,18 @@ def _literal(identifier: str) -> str:
     return "'" + identifier + "'"  # an IDENTIFIER-checked name: no quote can be inside
 
 
+DISCARD_PLANS = "DISCARD PLANS"  # the statements stay prepared; their plans go
+REPLAN_EVERY = 1024  # operations on a connection between two DISCARD PLANS, once it is old
+
+
+def replan_due(uses: int) -> bool:
+    """PostgreSQL keeps a prepared statement's generic plan, made once, however much the tables
+    grow after it (until ANALYZE): made on a new database, it reads them whole. So plans are
+    dropped (the statements stay prepared) at a connection's 1st, 2nd, 4th, ... operation,
+    then every REPLAN_EVERY: a plan has seen at least half of the operations run before it."""
+    return uses & (uses - 1) == 0 if uses <= REPLAN_EVERY else uses % REPLAN_EVERY == 0
+
+
 MAX_PARAMS = 65535  # PostgreSQL's limit of parameters in one statement
 
 
@@ -97,6 +109,9 @@ class PostgresDialect(Dialect):
         return "?::jsonb"
 
     EMPTY_OBJECT = "'{}'::jsonb"
+    # All threads newest first: by the expression history_checkpoints_newest indexes. One
+    # thread's pages, and filters, order by the bare column, which that index cannot serve.
+    NEWEST = "(checkpoint_id || '')"
     # Collectors of a thread (prune, cleanup) hold its lock exclusively, taken in thread
     # order so two never deadlock; puts hold it shared (SQLite gets both from BEGIN
     # IMMEDIATE).

@@ -4,6 +4,7 @@ public class."""
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from typing import Any
@@ -17,7 +18,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from saver.core import plans
 from saver.dialects.base import Stmt
-from saver.dialects.postgres import PostgresDialect
+from saver.dialects.postgres import DISCARD_PLANS, PostgresDialect, replan_due
 from saver.errors import SaverClosedError, TransientStorageError
 from saver.io._async.saver import BATCH, READ, RELAXED, SNAPSHOT, AsyncHistorySaver, drive
 from saver.io.bridge import LoopBridge
@@ -39,6 +40,9 @@ class AsyncPostgresExecutor:
         self.reopen = reopen  # set when the saver opened the connection itself
         self.lock = asyncio.Lock()
         self.closed = False
+        self.uses: weakref.WeakKeyDictionary[AsyncConnection[Any], int] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[AsyncConnection[Any]]:
@@ -79,13 +83,23 @@ class AsyncPostgresExecutor:
                 async def execute(stmt: Stmt) -> plans.Rows:
                     return await self.sql(conn, stmt)
 
+                uses = self.uses[conn] = self.uses.get(conn, 0) + 1
+                if conn.autocommit and replan_due(uses):
+                    await conn.execute(DISCARD_PLANS)
+
+                try:
+                    first = next(plan)
+                except StopIteration as nothing:
+                    return nothing.value
+                if first.plan_each_call:
+                    # Planned for its values, with no statistics the estimates can pass
+                    # jit_above_cost, and compiling takes longer than the query.
+                    async with conn.pipeline(), conn.transaction():
+                        await conn.execute("SET LOCAL jit TO OFF")
+                        return await drive(plan, execute, first)
                 if mode == READ and conn.autocommit:
-                    return await drive(plan, execute)
+                    return await drive(plan, execute, first)
                 if mode == BATCH and conn.autocommit:
-                    try:
-                        first = next(plan)
-                    except StopIteration as nothing:
-                        return nothing.value
                     if first.last:  # one statement is atomic by itself: no pipeline needed
                         return await drive(plan, execute, first)
                     # Up to the pipeline's one Sync, PostgreSQL runs every statement in one
@@ -100,7 +114,7 @@ class AsyncPostgresExecutor:
                         # The cleanup's list parameters inflate the planner's estimates past
                         # jit_above_cost, and compiling would cost more than the queries.
                         await conn.execute("SET LOCAL jit TO OFF")
-                    return await drive(plan, execute)
+                    return await drive(plan, execute, first)
         except POSTGRES_ERRORS as exc:
             error = from_postgres(exc, can_reconnect=self.pool is not None or bool(self.reopen))
             if isinstance(error, TransientStorageError) and self.pool is not None:

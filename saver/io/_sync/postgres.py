@@ -5,6 +5,7 @@ public class."""
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterator, Callable
 from contextlib import contextmanager, suppress
 from typing import Any
@@ -18,7 +19,7 @@ from psycopg_pool import ConnectionPool
 
 from saver.core import plans
 from saver.dialects.base import Stmt
-from saver.dialects.postgres import PostgresDialect
+from saver.dialects.postgres import DISCARD_PLANS, PostgresDialect, replan_due
 from saver.errors import SaverClosedError, TransientStorageError
 from saver.io._sync.saver import BATCH, READ, RELAXED, SNAPSHOT, HistorySaver, drive
 from saver.io.bridge import ThreadBridge
@@ -40,6 +41,9 @@ class PostgresExecutor:
         self.reopen = reopen  # set when the saver opened the connection itself
         self.lock = threading.Lock()
         self.closed = False
+        self.uses: weakref.WeakKeyDictionary[Connection[Any], int] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @contextmanager
     def connection(self) -> Iterator[Connection[Any]]:
@@ -80,13 +84,23 @@ class PostgresExecutor:
                 def execute(stmt: Stmt) -> plans.Rows:
                     return self.sql(conn, stmt)
 
+                uses = self.uses[conn] = self.uses.get(conn, 0) + 1
+                if conn.autocommit and replan_due(uses):
+                    conn.execute(DISCARD_PLANS)
+
+                try:
+                    first = next(plan)
+                except StopIteration as nothing:
+                    return nothing.value
+                if first.plan_each_call:
+                    # Planned for its values, with no statistics the estimates can pass
+                    # jit_above_cost, and compiling takes longer than the query.
+                    with conn.pipeline(), conn.transaction():
+                        conn.execute("SET LOCAL jit TO OFF")
+                        return drive(plan, execute, first)
                 if mode == READ and conn.autocommit:
-                    return drive(plan, execute)
+                    return drive(plan, execute, first)
                 if mode == BATCH and conn.autocommit:
-                    try:
-                        first = next(plan)
-                    except StopIteration as nothing:
-                        return nothing.value
                     if first.last:  # one statement is atomic by itself: no pipeline needed
                         return drive(plan, execute, first)
                     # Up to the pipeline's one Sync, PostgreSQL runs every statement in one
@@ -101,7 +115,7 @@ class PostgresExecutor:
                         # The cleanup's list parameters inflate the planner's estimates past
                         # jit_above_cost, and compiling would cost more than the queries.
                         conn.execute("SET LOCAL jit TO OFF")
-                    return drive(plan, execute)
+                    return drive(plan, execute, first)
         except POSTGRES_ERRORS as exc:
             error = from_postgres(exc, can_reconnect=self.pool is not None or bool(self.reopen))
             if isinstance(error, TransientStorageError) and self.pool is not None:

@@ -12,8 +12,10 @@ CREATE TABLE IF NOT EXISTS history_threads (
     metadata TEXT NOT NULL,
     PRIMARY KEY (thread_id, namespace)
 );
+-- Newest first; namespace last, so that no statement about one thread can take this index
+-- for a shorter way to its row than the primary key.
 CREATE INDEX IF NOT EXISTS history_threads_last_at
-    ON history_threads (namespace, last_at DESC, thread_id);
+    ON history_threads (last_at DESC, thread_id, namespace);
 -- Filled from the checkpoints already there: one pass over the primary key.
 INSERT INTO history_threads (thread_id, namespace, head_id, checkpoints, first_at, last_at,
     metadata)
