@@ -19,14 +19,14 @@ def _literal(identifier: str) -> str:
 
 
 DISCARD_PLANS = "DISCARD PLANS"  # the statements stay prepared; their plans go
-REPLAN_EVERY = 1024  # operations on a connection between two DISCARD PLANS, once it is old
+REPLAN_EVERY = 128  # operations on a connection between two DISCARD PLANS, once it is old
 
 
 def replan_due(uses: int) -> bool:
     """PostgreSQL keeps a prepared statement's generic plan, made once, however much the tables
     grow after it (until ANALYZE): made on a new database, it reads them whole. So plans are
     dropped (the statements stay prepared) at a connection's 1st, 2nd, 4th, ... operation,
-    then every REPLAN_EVERY: a plan has seen at least half of the operations run before it."""
+    then every REPLAN_EVERY: a plan outlives its tables' growth by 128 operations at most."""
     return uses & (uses - 1) == 0 if uses <= REPLAN_EVERY else uses % REPLAN_EVERY == 0
 
 

@@ -17,9 +17,9 @@ from tests.savers.test_plans_at_scale import TABLES, chat, copy_threads, run_con
 PAGE = "WITH page AS MATERIALIZED"
 
 
-def test_plans_are_dropped_at_doubling_uses_then_every_1024() -> None:
+def test_plans_are_dropped_at_doubling_uses_then_every_128() -> None:
     due = [n for n in range(1, 3 * REPLAN_EVERY + 1) if replan_due(n)]
-    assert due == [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 3072]
+    assert due == [1, 2, 4, 8, 16, 32, 64, 128, 256, 384]
 
 
 def cached_plan(conn: psycopg.Connection[Any]) -> str:
