@@ -12,6 +12,9 @@ and again after ANALYZE. LangGraph's SqliteSaver and PostgresSaver are filled th
 the largest level in the same run, for reference. At the end, the migration that adds the
 per-thread table runs again on the largest database, timed.
 
+Our SQLite saver is opened with `indexed_metadata=["user_id"]`, as a user filtering on that
+key would: SQLite has no index over JSON values otherwise (PostgreSQL's GIN covers every key).
+
 `list_threads(limit=10)`, not 20: the smallest database holds only 10 threads, and a page of
 20 there would be a page of 10, half the work of the larger ones.
 """
@@ -208,7 +211,9 @@ def fill_template(side: Side) -> None:
 @contextmanager
 def sqlite_sides(folder: Path) -> Iterator[tuple[Side, Side]]:
     with ExitStack() as stack:
-        ours = stack.enter_context(SqliteSaver.from_conn_string(str(folder / "ours.db")))
+        ours = stack.enter_context(
+            SqliteSaver.from_conn_string(str(folder / "ours.db"), indexed_metadata=["user_id"])
+        )
         theirs = stack.enter_context(LangGraphSqliteSaver.from_conn_string(str(folder / "lg.db")))
         theirs.setup()
         raw = [stack.enter_context(sqlite3.connect(folder / n)) for n in ("ours.db", "lg.db")]

@@ -20,6 +20,13 @@ def _check_key(key: Any) -> str:
     return key
 
 
+def index_keys(keys: Any) -> tuple[str, ...]:
+    """The top-level metadata keys a SQLite saver indexes (`indexed_metadata`)."""
+    if isinstance(keys, str) or not isinstance(keys, (list, tuple, set, frozenset)):
+        raise InvalidConfigError(f"indexed_metadata must be a list of metadata keys, got {keys!r}")
+    return tuple(sorted({_check_key(key) for key in keys}))
+
+
 def leaves(filter: dict[str, Any] | None) -> list[Leaf]:
     """Flatten a filter into (path, value) pairs; nested dicts mean containment."""
     if filter is None:

@@ -69,6 +69,8 @@ def setup(d: Dialect) -> Plan[int]:
             for sql in statements:
                 yield Stmt(sql, fetch=False)
             yield Stmt(d.INSERT_SCHEMA_VERSION, (version, time.time()), fetch=False)
+    for sql in d.METADATA_INDEXES:
+        yield Stmt(sql, fetch=False)
     return latest
 
 
@@ -270,7 +272,7 @@ def get_tuple(ctx: Context, config: RunnableConfig) -> Plan[CheckpointTuple | No
 
 
 def _get_tuple(ctx: Context, where: list[str], params: list[Any]) -> Plan:
-    found = yield Stmt(ctx.dialect.select_page(where), (*params, 1))
+    found = yield Stmt(ctx.dialect.select_page(where, one=True), tuple(params))
     tuples = rows.TupleReader(ctx.serde).read(found)
     return tuples[0] if tuples else None
 
@@ -338,7 +340,8 @@ class ListQuery:
     def _page(self, where: list[str], params: list[Any], size: int) -> Plan:
         sql = self.ctx.dialect.select_page(where)
         filtered = bool(self.leaves) and self.thread_id is None  # its plan depends on the filter
-        found = yield Stmt(sql, (*params, size), plan_each_call=filtered)
+        many = filtered or size > 1
+        found = yield Stmt(sql, (*params, size), plan_each_call=filtered, jit_off=many)
         # A reader per page: decoded values are shared within a page, and freed after it.
         page = rows.TupleReader(self.ctx.serde, share_items=True).read(found)
         self.finished = len(page) < size

@@ -36,6 +36,10 @@ class Stmt:
     # Planned for its parameters on every call, never from a cached generic plan: where the
     # best plan depends on the values (how many rows a filter matches).
     plan_each_call: bool = False
+    # Run without JIT compilation (PostgreSQL): a page of many checkpoints is estimated at
+    # 100 channels per checkpoint, which passes jit_above_cost while the work is small, and
+    # compiling takes 30 ms where the query takes 3.
+    jit_off: bool = False
 
 
 def load_migrations(dialect: str) -> list[tuple[int, list[str]]]:
@@ -65,6 +69,7 @@ class Dialect:
     LOCK_THREAD: str | None = None  # held by a transaction that writes or collects a thread
     LOCK_THREADS: str | None = None  # the same for a batch of threads, in a fixed order
     PREPARE_SCHEMA: tuple[str, ...]
+    METADATA_INDEXES: tuple[str, ...] = ()  # made by every setup(), after the migrations
     LOCK_MIGRATIONS: str | None
     SELECT_HAS_TABLES: str
 
@@ -103,12 +108,12 @@ class Dialect:
         """The value at `path` in a JSON column, as text (objects as JSON text), or NULL."""
         raise NotImplementedError
 
-    def graph_metadata(self) -> str:
+    def graph_metadata(self, column: str = "metadata") -> str:
         """What the lineage logic reads of metadata: whether it is readable, the root
         checkpoint of a subgraph call, and DeltaChannel counters."""
-        meta = self.readable_json("metadata")
+        meta = self.readable_json(column)
         return (
-            f"CASE WHEN {self.is_object('metadata')} THEN '1' ELSE '' END, "
+            f"CASE WHEN {self.is_object(column)} THEN '1' ELSE '' END, "
             f"{self.json_get(meta, ('parents', ''))}, "
             f"{self.json_get(meta, ('counters_since_delta_snapshot',))}"
         )
@@ -208,21 +213,31 @@ class Dialect:
         self.SELECT_THREAD_BLOB_KEYS = s(
             f"SELECT checkpoint_ns, channel, version, base FROM {b} {scope}"
         )
-        # The cleanup job reads and deletes a batch of threads with one statement each.
+        # The cleanup job reads and deletes a batch of threads with one statement each; the
+        # reads walk the list and probe the primary key per thread (`rows_of_threads`).
         of_threads = f"WHERE namespace = ? AND {self.in_list('thread_id')}"
         self.SELECT_GRAPHS_OF = s(
-            "SELECT thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, "
-            f"{self.json_text('blob_versions')}, created_at, "
-            f"{self.graph_metadata()} FROM {c} {of_threads}"
+            self.rows_of_threads(
+                c,
+                "x.thread_id, x.checkpoint_ns, x.checkpoint_id, x.parent_checkpoint_id, "
+                f"{self.json_text('x.blob_versions')}, x.created_at, "
+                f"{self.graph_metadata('x.metadata')}",
+            )
         )
         self.SELECT_BLOB_SIZES_OF = s(
-            f"SELECT thread_id, checkpoint_ns, channel, version, {self.byte_length('data')}, "
-            f"base FROM {b} {of_threads}"
+            self.rows_of_threads(
+                b,
+                "x.thread_id, x.checkpoint_ns, x.channel, x.version, "
+                f"{self.byte_length('x.data')}, x.base",
+            )
         )
         self.SELECT_WRITE_STATS_OF = s(
-            "SELECT thread_id, checkpoint_ns, checkpoint_id, COUNT(*), "
-            "SUM(CASE WHEN channel = '__interrupt__' THEN 1 ELSE 0 END) "
-            f"FROM {w} {of_threads} GROUP BY thread_id, checkpoint_ns, checkpoint_id"
+            self.rows_of_threads(
+                w,
+                "x.thread_id, x.checkpoint_ns, x.checkpoint_id, COUNT(*), "
+                "SUM(CASE WHEN x.channel = '__interrupt__' THEN 1 ELSE 0 END)",
+            )
+            + " GROUP BY x.thread_id, x.checkpoint_ns, x.checkpoint_id"
         )
         self.DELETE_THREADS = tuple(s(f"DELETE FROM {x} {of_threads}") for x in (w, b, c, t))
         # After checkpoints of these threads went or came in bulk: their rows again from
@@ -395,10 +410,12 @@ class Dialect:
         w = self.writes
         return self.sql(
             "SELECT t.thread_id, t.checkpoints, t.first_at, t.last_at, t.head_id, "
-            f"{self.json_text('t.metadata')}, CASE WHEN EXISTS (SELECT 1 FROM {w} x "
+            # A scalar probe per row, not EXISTS: PostgreSQL may answer an EXISTS for
+            # all rows at once by hashing a scan of every thread's writes.
+            f"{self.json_text('t.metadata')}, COALESCE((SELECT 1 FROM {w} x "
             "WHERE x.thread_id = t.thread_id AND x.namespace = t.namespace "
             "AND x.checkpoint_ns = '' AND x.checkpoint_id = t.head_id "
-            "AND x.channel = '__interrupt__') THEN 1 ELSE 0 END "
+            "AND x.channel = '__interrupt__' LIMIT 1), 0) "
             "FROM (SELECT thread_id, namespace, head_id, checkpoints, first_at, last_at, metadata "
             f"FROM {self.threads} WHERE {' AND '.join(where)} "
             "ORDER BY last_at DESC, thread_id LIMIT ?) t "
@@ -435,23 +452,25 @@ class Dialect:
             out.append(Stmt(self.INSERT_WRITE, keep_first, many=True))
         return out
 
-    def select_page(self, where: list[str]) -> str:
+    def select_page(self, where: list[str], one: bool = False) -> str:
         """A page of checkpoints with the blobs they use (each once) and their writes, in
-        one statement, in the row shape rows.TupleReader reads."""
-        key = tuple(where)
+        one statement, in the row shape rows.TupleReader reads. Its last parameter is the
+        page's size, unless `one`: a page of one, written as such so that a generic plan
+        is made for one row too."""
+        key = (*where, str(one))
         if key not in self._pages:  # get_tuple asks for the same few shapes every time
             if len(self._pages) > 256:  # filters of many shapes: keep the cache small
                 self._pages.clear()
-            self._pages[key] = self._select_page(where)
+            self._pages[key] = self._select_page(where, "1" if one else "?")
         return self._pages[key]
 
-    def _select_page(self, where: list[str]) -> str:
+    def _select_page(self, where: list[str], limit: str) -> str:
         c, b, w = self.checkpoints, self.blobs, self.writes
         return self.sql(
             "WITH page AS MATERIALIZED ("
             "SELECT thread_id, namespace, checkpoint_ns, checkpoint_id, parent_checkpoint_id, "
             f"type, checkpoint, metadata, blob_versions, created_at FROM {c} "
-            f"WHERE {' AND '.join(where)} ORDER BY {self.page_order(where)} LIMIT ?), "
+            f"WHERE {' AND '.join(where)} ORDER BY {self.page_order(where)} LIMIT {limit}), "
             "wanted AS (SELECT DISTINCT p.thread_id, p.namespace, p.checkpoint_ns, "
             "j.key AS channel, j.value AS version "
             f"FROM page p, {self.entries(self.readable_json('p.blob_versions'))}), "
@@ -462,7 +481,7 @@ class Dialect:
             f"{self.json_text('metadata')}, {self.json_text('blob_versions')} FROM page "
             "UNION ALL "
             "SELECT 'b', b.thread_id, b.checkpoint_ns, b.channel, b.version, b.base, b.format, "
-            f"b.type, b.data, NULL, NULL FROM needed k {self.pinned(b, 'b', self.same_blob('k', 'b'))} "
+            f"b.type, b.data, NULL, NULL FROM needed k {self.pinned(b, 'b', self.same_blob('k', 'b'), unique=True)} "
             "UNION ALL "
             "SELECT 'w', w.thread_id, w.checkpoint_ns, w.checkpoint_id, w.task_id, w.task_path, "
             "w.idx, w.type, w.data, w.channel, NULL FROM page p "
@@ -487,9 +506,20 @@ class Dialect:
             return "checkpoint_id DESC, checkpoint_ns DESC, thread_id DESC"
         return f"{self.NEWEST} DESC, checkpoint_ns DESC, thread_id DESC"
 
-    def pinned(self, table: str, alias: str, on: str) -> str:
+    def rows_of_threads(self, table: str, columns: str) -> str:
+        """`columns` of `table` as `x`, for the threads of a list parameter in a namespace
+        (parameters: namespace, list): one primary-key probe per thread, whatever the
+        planner guesses of the list or the table."""
+        return (
+            "WITH n(namespace) AS (SELECT CAST(? AS TEXT)), "
+            f"p(thread_id) AS ({self.unpack(1)}) SELECT {columns} FROM n CROSS JOIN p "
+            + self.pinned(table, "x", "x.thread_id = p.thread_id AND x.namespace = n.namespace")
+        )
+
+    def pinned(self, table: str, alias: str, on: str, unique: bool = False) -> str:
         """Join `table` as `alias` once per row of what precedes it, by index: the rows before
-        are few, whatever a planner guesses from a list parameter."""
+        are few, whatever a planner guesses from a list parameter. `unique`: `on` names one
+        row (its whole primary key)."""
         return f"{self.PIN_JOIN} {table} {alias} ON {on}"
 
     def same_blob(self, k: str, b: str) -> str:
@@ -509,7 +539,7 @@ class Dialect:
         )
         return (
             "heads AS MATERIALIZED (SELECT k.thread_id, k.namespace, k.checkpoint_ns, "
-            f"k.channel, k.version, x.base FROM wanted k {self.pinned(b, 'x', self.same_blob('k', 'x'))}), "
+            f"k.channel, k.version, x.base FROM wanted k {self.pinned(b, 'x', self.same_blob('k', 'x'), unique=True)}), "
             "needed AS (SELECT thread_id, namespace, checkpoint_ns, channel, version FROM heads "
             "UNION SELECT thread_id, namespace, checkpoint_ns, channel, base FROM heads "
             "WHERE base IS NOT NULL UNION SELECT h.thread_id, h.namespace, h.checkpoint_ns, "

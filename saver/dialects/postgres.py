@@ -19,6 +19,9 @@ def _literal(identifier: str) -> str:
 
 
 DISCARD_PLANS = "DISCARD PLANS"  # the statements stay prepared; their plans go
+# Sent before a statement in the same pipeline, so in the same transaction (until the Sync),
+# and gone with it: unlike SET LOCAL it needs no BEGIN, and so no extra round trip.
+JIT_OFF = "SELECT set_config('jit', 'off', true)"
 REPLAN_EVERY = 128  # operations on a connection between two DISCARD PLANS, once it is old
 
 
@@ -132,10 +135,13 @@ class PostgresDialect(Dialect):
     def is_object(self, expr: str) -> str:
         return f"(jsonb_typeof({expr}) = 'object')"
 
-    def pinned(self, table: str, alias: str, on: str) -> str:
+    def pinned(self, table: str, alias: str, on: str, unique: bool = False) -> str:
         # PostgreSQL guesses 100 rows per list parameter and would hash-join a scan of the
         # whole table; LATERAL with OFFSET 0 (which it does not flatten) probes the index.
-        return f"CROSS JOIN LATERAL (SELECT * FROM {table} {alias} WHERE {on} OFFSET 0) AS {alias}"
+        # LIMIT 1 on a key probe, because with statistics of a smaller table it guesses
+        # dozens of rows per key, and those guesses multiply through the chain CTEs.
+        cut = "LIMIT 1" if unique else "OFFSET 0"
+        return f"CROSS JOIN LATERAL (SELECT * FROM {table} {alias} WHERE {on} {cut}) AS {alias}"
 
     def in_list(self, column: str) -> str:
         # An ARRAY lets the planner probe the primary key; IN (set-returning function)

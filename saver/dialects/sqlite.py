@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from saver.dialects.base import Dialect, load_migrations
@@ -12,7 +14,15 @@ def _path(keys: tuple[str, ...]) -> str:
     return "$" + "".join(f'."{k}"' for k in keys)
 
 
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 class SqliteDialect(Dialect):
+    """`indexed_metadata`: top-level metadata keys that get an index of their own (SQLite has
+    none over JSON values), so a filter on one reads its matches newest first and stops at
+    the limit instead of walking every checkpoint of the namespace."""
+
     name = "sqlite"
     PIN_JOIN = "CROSS JOIN"  # SQLite never reorders a CROSS JOIN: one index probe per row
     # A writer polls for the write lock every millisecond or two (executor); this gap
@@ -29,6 +39,21 @@ class SqliteDialect(Dialect):
     SELECT_HAS_TABLES = (
         "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'history_migrations'"
     )
+
+    def __init__(self, indexed_metadata: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.indexed = frozenset(indexed_metadata)
+        # An expression index serves a query only where the same expression is written:
+        # the key's path is a literal here and in `leaf`, never a parameter.
+        self.METADATA_INDEXES = tuple(
+            f"CREATE INDEX IF NOT EXISTS history_metadata_"
+            f"{hashlib.sha1(key.encode()).hexdigest()[:16]} "
+            f"ON {self.checkpoints} (namespace, {self._indexed(key)}, checkpoint_id)"
+            for key in sorted(self.indexed)
+        )
+
+    def _indexed(self, key: str) -> str:
+        return f"json_extract(metadata, {_literal(_path((key,)))})"
 
     def entries(self, expr: str) -> str:
         return f"json_each({expr}) AS j"
@@ -47,6 +72,13 @@ class SqliteDialect(Dialect):
 
     def leaf(self, path: tuple[str, ...], value: Any) -> tuple[str, list[Any]]:
         p = _path(path)
+        scalar = isinstance(value, (str, bool, int, float))
+        if len(path) == 1 and path[0] in self.indexed and scalar:
+            kinds = "('text')" if isinstance(value, str) else "('integer', 'real', 'true', 'false')"
+            return f"({self._indexed(path[0])} = ? AND json_type(metadata, ?) IN {kinds})", [
+                int(value) if isinstance(value, bool) else value,
+                p,
+            ]
         if value is None:  # like InMemorySaver: a missing key matches None too
             return "COALESCE(json_type(metadata, ?), 'null') = 'null'", [p]
         if isinstance(value, (bool, int, float)):  # Python equality: True == 1, 2 == 2.0

@@ -73,7 +73,7 @@ def candidates(
         found = yield Stmt(d.SELECT_THREAD_STATS, (thread_id, ctx.namespace))
     else:
         page = (after or "", ctx.namespace, ctx.namespace, page_size, ctx.namespace)
-        found = yield Stmt(d.SELECT_THREADS_STATS, page)
+        found = yield Stmt(d.SELECT_THREADS_STATS, page, jit_off=True)
     picked = [
         Candidate(tid, int(count))
         for tid, count, oldest, newest, widest in found
@@ -158,9 +158,10 @@ def _judge_each(
     of = d.array(tids)
     # Blobs before checkpoints: a put commits both at once, so any blob read here belongs to
     # a checkpoint the next read sees, and a put landing in between adds no collectable blob.
-    blobs = yield Stmt(d.SELECT_BLOB_SIZES_OF, (namespace, of))
-    graph = yield Stmt(d.SELECT_GRAPHS_OF, (namespace, of))
-    write_stats = yield Stmt(d.SELECT_WRITE_STATS_OF, (namespace, of))
+    # A batch's estimates can pass jit_above_cost: compiling would cost more than the reads.
+    blobs = yield Stmt(d.SELECT_BLOB_SIZES_OF, (namespace, of), jit_off=True)
+    graph = yield Stmt(d.SELECT_GRAPHS_OF, (namespace, of), jit_off=True)
+    write_stats = yield Stmt(d.SELECT_WRITE_STATS_OF, (namespace, of), jit_off=True)
     nodes: dict[str, list[lineage.Node]] = defaultdict(list)
     for row in graph:
         nodes[row[0]].append(lineage.node_from_row(row[1:]))

@@ -137,3 +137,24 @@ def test_delta_history_for_no_channels_issues_no_statement() -> None:
     with pytest.raises(StopIteration) as done:
         next(plan)
     assert done.value.value == {}
+
+
+# --- which statements run without JIT (PostgreSQL) ------------------------------------------
+
+
+@pytest.mark.parametrize("limit", [None, 2, 10])
+def test_a_list_page_of_several_checkpoints_runs_without_jit(limit: int | None) -> None:
+    query = plans.ListQuery.of(CTX, {"configurable": {"thread_id": "t"}}, None, None, limit)
+    assert next(query.next_page()).jit_off
+
+
+def test_a_list_page_of_one_checkpoint_runs_with_jit_as_set() -> None:
+    query = plans.ListQuery.of(CTX, {"configurable": {"thread_id": "t"}}, None, None, 1)
+    assert not next(query.next_page()).jit_off
+
+
+def test_get_tuple_reads_a_page_of_one_written_into_its_statement() -> None:
+    stmt = next(plans.get_tuple(CTX, {"configurable": {"thread_id": "t"}}))
+    assert not stmt.jit_off
+    assert "LIMIT 1)" in stmt.sql
+    assert len(stmt.params) == stmt.sql.count("?")  # no parameter for the size

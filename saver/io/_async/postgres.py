@@ -18,7 +18,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from saver.core import plans
 from saver.dialects.base import Stmt
-from saver.dialects.postgres import DISCARD_PLANS, PostgresDialect, replan_due
+from saver.dialects.postgres import DISCARD_PLANS, JIT_OFF, PostgresDialect, replan_due
 from saver.errors import SaverClosedError, TransientStorageError
 from saver.io._async.saver import BATCH, READ, RELAXED, SNAPSHOT, AsyncHistorySaver, drive
 from saver.io.bridge import LoopBridge
@@ -91,11 +91,9 @@ class AsyncPostgresExecutor:
                     first = next(plan)
                 except StopIteration as nothing:
                     return nothing.value
-                if first.plan_each_call:
-                    # Planned for its values, with no statistics the estimates can pass
-                    # jit_above_cost, and compiling takes longer than the query.
-                    async with conn.pipeline(), conn.transaction():
-                        await conn.execute("SET LOCAL jit TO OFF")
+                if mode == READ and conn.autocommit and first.jit_off:
+                    async with conn.pipeline():
+                        await conn.execute(JIT_OFF)
                         return await drive(plan, execute, first)
                 if mode == READ and conn.autocommit:
                     return await drive(plan, execute, first)
@@ -107,6 +105,8 @@ class AsyncPostgresExecutor:
                     async with conn.pipeline():
                         return await drive(plan, execute, first)
                 async with conn.pipeline(), conn.transaction():
+                    if first.jit_off:
+                        await conn.execute(JIT_OFF)
                     if mode == SNAPSHOT:
                         await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                     elif mode == RELAXED:  # transaction-scoped, so nothing leaks to the session

@@ -5,16 +5,16 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 import aiosqlite
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
-from saver.core import plans
+from saver.core import filters, plans
 from saver.dialects.base import Stmt
-from saver.dialects.sqlite import SQLITE
+from saver.dialects.sqlite import SQLITE, SqliteDialect
 from saver.errors import SaverClosedError, StorageError, TransientStorageError
 from saver.io._async.saver import READ, RELAXED, AsyncHistorySaver, drive
 from saver.io.bridge import LoopBridge
@@ -131,7 +131,11 @@ class AsyncSqliteSaver(LoopBridge, AsyncHistorySaver):
         namespace: str = "",
         retention: RetentionPolicy | None = None,
         compress: bool = True,
+        indexed_metadata: Sequence[str] = (),
     ) -> None:
+        keys = filters.index_keys(indexed_metadata)
+        if keys:  # its own statements; every other saver shares one dialect
+            self.dialect = SqliteDialect(keys)
         super().__init__(serde=serde, namespace=namespace, retention=retention, compress=compress)
         self.conn = conn
         self._executor = AsyncSqliteExecutor(conn)
@@ -148,11 +152,14 @@ class AsyncSqliteSaver(LoopBridge, AsyncHistorySaver):
         retention: RetentionPolicy | None = None,
         compress: bool = True,
         sweep_every: float | None = None,
+        indexed_metadata: Sequence[str] = (),
     ) -> AsyncIterator[AsyncSqliteSaver]:
         """Open `conn_string` (a path, `:memory:` or `sqlite:///path`) and close it on exit.
 
         With `retention` the policy's per-thread part is applied as threads are written;
-        with `sweep_every` (seconds) too, a background sweep applies all of it."""
+        with `sweep_every` (seconds) too, a background sweep applies all of it.
+        `indexed_metadata`: top-level metadata keys that `setup()` indexes, for fast
+        `list(None, filter={key: value})` across threads."""
         path = conn_string.removeprefix("sqlite:///") if isinstance(conn_string, str) else None
         if not path:
             raise StorageError(f"expected a SQLite path or sqlite:/// URL, got {conn_string!r}")
@@ -173,7 +180,12 @@ class AsyncSqliteSaver(LoopBridge, AsyncHistorySaver):
         executor = None
         try:
             saver = cls(
-                conn, serde=serde, namespace=namespace, retention=retention, compress=compress
+                conn,
+                serde=serde,
+                namespace=namespace,
+                retention=retention,
+                compress=compress,
+                indexed_metadata=indexed_metadata,
             )
             executor = saver._executor
             async with saver.sweeping(sweep_every):

@@ -19,7 +19,7 @@ from psycopg_pool import ConnectionPool
 
 from saver.core import plans
 from saver.dialects.base import Stmt
-from saver.dialects.postgres import DISCARD_PLANS, PostgresDialect, replan_due
+from saver.dialects.postgres import DISCARD_PLANS, JIT_OFF, PostgresDialect, replan_due
 from saver.errors import SaverClosedError, TransientStorageError
 from saver.io._sync.saver import BATCH, READ, RELAXED, SNAPSHOT, HistorySaver, drive
 from saver.io.bridge import ThreadBridge
@@ -92,11 +92,9 @@ class PostgresExecutor:
                     first = next(plan)
                 except StopIteration as nothing:
                     return nothing.value
-                if first.plan_each_call:
-                    # Planned for its values, with no statistics the estimates can pass
-                    # jit_above_cost, and compiling takes longer than the query.
-                    with conn.pipeline(), conn.transaction():
-                        conn.execute("SET LOCAL jit TO OFF")
+                if mode == READ and conn.autocommit and first.jit_off:
+                    with conn.pipeline():
+                        conn.execute(JIT_OFF)
                         return drive(plan, execute, first)
                 if mode == READ and conn.autocommit:
                     return drive(plan, execute, first)
@@ -108,6 +106,8 @@ class PostgresExecutor:
                     with conn.pipeline():
                         return drive(plan, execute, first)
                 with conn.pipeline(), conn.transaction():
+                    if first.jit_off:
+                        conn.execute(JIT_OFF)
                     if mode == SNAPSHOT:
                         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                     elif mode == RELAXED:  # transaction-scoped, so nothing leaks to the session

@@ -17,6 +17,7 @@ from tests.savers._async.spec_helpers import (
     ids,
     put_counter_chain,
     put_step,
+    raw_rows,
     thread_rows,
 )
 
@@ -256,6 +257,61 @@ async def test_a_filter_key_that_looks_like_sql_is_bound_and_matches_nothing(
         assert await matching(cp, {"x' OR '1'='1": "loop"}) == []
         assert thread_rows(open_saver, "t") == before
         assert await matching(cp, {}) == [1, 2, 3, 4]
+
+
+# SQLite's indexed_metadata: the same answers through an index of the key.
+INDEXED = ("source", "step", "flag", "score", "note", "tags", "owner", "it's", "x' OR '1'='1")
+SAME_THROUGH_AN_INDEX = [
+    {"source": "loop"},
+    {"step": 1},
+    {"step": "1"},
+    {"score": 1.25},
+    {"flag": True},
+    {"flag": 0},
+    {"note": None},
+    {"note": "x"},
+    {"tags": ["a", "b"]},
+    {"owner": {"team": {"name": "web"}}},
+    {"source": "loop", "flag": 1},
+    {"it's": "loop"},
+    {"x' OR '1'='1": "loop"},
+]
+
+
+@pytest.mark.parametrize("filter", SAME_THROUGH_AN_INDEX, ids=repr)
+async def test_an_indexed_key_selects_what_the_same_key_unindexed_selects(
+    open_sqlite_saver: Any, filter: dict[str, Any]
+) -> None:
+    async with open_sqlite_saver() as cp:
+        await put_metadata_thread(cp)
+        unindexed = await matching(cp, filter)
+    async with open_sqlite_saver(indexed_metadata=INDEXED) as cp:
+        await cp.setup()
+        assert await matching(cp, filter) == unindexed
+        everywhere = [t async for t in cp.alist(None, filter=filter)]  # across threads
+        assert sorted(int(i.rsplit("-", 1)[1]) for i in ids(everywhere)) == unindexed
+
+
+async def test_setup_makes_an_index_per_indexed_key(open_sqlite_saver: Any) -> None:
+    async with open_sqlite_saver(indexed_metadata=["user_id", "it's"]) as cp:
+        await cp.setup()
+    found = raw_rows(
+        open_sqlite_saver,
+        "SELECT sql FROM sqlite_master WHERE name LIKE 'history_metadata_%' ORDER BY sql",
+    )
+    assert [row[0].split(" ON ")[1] for row in found] == [
+        "history_checkpoints (namespace, json_extract(metadata, '$.\"it''s\"'), checkpoint_id)",
+        "history_checkpoints (namespace, json_extract(metadata, '$.\"user_id\"'), checkpoint_id)",
+    ]
+
+
+@pytest.mark.parametrize("keys", ["user_id", 3, [3], ['a"b']], ids=repr)
+async def test_indexed_metadata_that_is_not_a_list_of_keys_is_rejected(
+    open_sqlite_saver: Any, keys: Any
+) -> None:
+    with pytest.raises(InvalidConfigError, match="indexed_metadata|metadata filter key"):
+        async with open_sqlite_saver(indexed_metadata=keys):
+            pass
 
 
 async def test_a_stored_value_that_looks_like_sql_is_matched_exactly(open_saver: Any) -> None:
