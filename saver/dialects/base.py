@@ -461,28 +461,24 @@ class Dialect:
         if key not in self._pages:  # get_tuple asks for the same few shapes every time
             if len(self._pages) > 256:  # filters of many shapes: keep the cache small
                 self._pages.clear()
-            self._pages[key] = self._select_page(where, "1" if one else "?")
+            self._pages[key] = self._select_one(where) if one else self._select_page(where)
         return self._pages[key]
 
-    def _select_page(self, where: list[str], limit: str) -> str:
-        c, b, w = self.checkpoints, self.blobs, self.writes
+    def _page_and_writes(self, where: list[str], limit: str, ctes: str, blob_rows: str) -> str:
+        """The page CTE and more `ctes`, then the page's rows, `blob_rows` (a SELECT of the
+        blobs they use) and the page's writes."""
+        c, w = self.checkpoints, self.writes
         return self.sql(
             "WITH page AS MATERIALIZED ("
             "SELECT thread_id, namespace, checkpoint_ns, checkpoint_id, parent_checkpoint_id, "
             f"type, checkpoint, metadata, blob_versions, created_at FROM {c} "
             f"WHERE {' AND '.join(where)} ORDER BY {self.page_order(where)} LIMIT {limit}), "
-            "wanted AS (SELECT DISTINCT p.thread_id, p.namespace, p.checkpoint_ns, "
-            "j.key AS channel, j.value AS version "
-            f"FROM page p, {self.entries(self.readable_json('p.blob_versions'))}), "
-            f"{self.chains()}"
+            f"{ctes}"
             "SELECT 'c', thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, "
             f"CASE WHEN {self.is_object('blob_versions')} THEN '1' ELSE '' END, "
             "created_at, type, checkpoint, "
             f"{self.json_text('metadata')}, {self.json_text('blob_versions')} FROM page "
-            "UNION ALL "
-            "SELECT 'b', b.thread_id, b.checkpoint_ns, b.channel, b.version, b.base, b.format, "
-            f"b.type, b.data, NULL, NULL FROM needed k {self.pinned(b, 'b', self.same_blob('k', 'b'), unique=True)} "
-            "UNION ALL "
+            f"UNION ALL {blob_rows} UNION ALL "
             "SELECT 'w', w.thread_id, w.checkpoint_ns, w.checkpoint_id, w.task_id, w.task_path, "
             "w.idx, w.type, w.data, w.channel, NULL FROM page p "
             + self.pinned(
@@ -492,6 +488,57 @@ class Dialect:
                 "AND w.checkpoint_ns = p.checkpoint_ns AND w.checkpoint_id = p.checkpoint_id",
             )
         )
+
+    def _select_page(self, where: list[str]) -> str:
+        # The page's checkpoints share blobs (a version unchanged between them, a chain's
+        # snapshot and deltas): the keys are gathered and made unique first, then read.
+        b = self.blobs
+        wanted = (
+            "wanted AS (SELECT DISTINCT p.thread_id, p.namespace, p.checkpoint_ns, "
+            "j.key AS channel, j.value AS version "
+            f"FROM page p, {self.entries(self.readable_json('p.blob_versions'))}), "
+        )
+        rows = (
+            "SELECT 'b', b.thread_id, b.checkpoint_ns, b.channel, b.version, b.base, b.format, "
+            "b.type, b.data, NULL, NULL FROM needed k "
+            + self.pinned(b, "b", self.same_blob("k", "b"), unique=True)
+        )
+        return self._page_and_writes(where, "?", wanted + self.chains(), rows)
+
+    def _select_one(self, where: list[str]) -> str:
+        # One checkpoint names each channel once, and a channel's chain rows are its own:
+        # nothing to make unique, so each blob row is read once, where it is found.
+        b = self.blobs
+        columns = "x.thread_id, x.checkpoint_ns, x.channel, x.version, x.base, x.format, x.type"
+        heads = (
+            f"heads AS MATERIALIZED (SELECT x.namespace, {columns}, x.data FROM page p, "
+            f"{self.entries(self.readable_json('p.blob_versions'))} "
+            + self.pinned(
+                b,
+                "x",
+                "x.thread_id = p.thread_id AND x.namespace = p.namespace "
+                "AND x.checkpoint_ns = p.checkpoint_ns AND x.channel = j.key "
+                "AND x.version = j.value",
+                unique=True,
+            )
+            + ") "
+        )
+        chain = (
+            "x.thread_id = h.thread_id AND x.namespace = h.namespace "
+            "AND x.checkpoint_ns = h.checkpoint_ns AND x.channel = h.channel"
+        )
+        rows = (
+            f"SELECT 'b', {columns.replace('x.', '')}, data, NULL, NULL FROM heads "
+            f"UNION ALL SELECT 'b', {columns}, x.data, NULL, NULL FROM heads h "
+            + self.pinned(b, "x", f"{chain} AND x.version = h.base", unique=True)
+            + f" UNION ALL SELECT 'b', {columns}, x.data, NULL, NULL FROM heads h "
+            + self.pinned(
+                b,
+                "x",
+                f"{chain} AND x.version > h.base AND x.version < h.version AND x.base = h.base",
+            )
+        )
+        return self._page_and_writes(where, "1", heads, rows)
 
     def page_order(self, where: list[str]) -> str:
         """Newest first, written so that each kind of page has one index to read it by: one
