@@ -10,12 +10,9 @@ from saver.errors import (
     StorageError,
     TransientStorageError,
 )
-from saver.io._async.postgres import AsyncPostgresSaver
-from saver.io._async.sqlite import AsyncSqliteSaver
-from saver.io._sync.postgres import PostgresSaver
-from saver.io._sync.sqlite import SqliteSaver
+from saver.io import AsyncPostgresSaver, AsyncSqliteSaver, PostgresSaver, SqliteSaver
+from saver.retention.job import CleanupReport
 from saver.retention.policy import RetentionPolicy, parse_duration
-from saver.retention.sweep import CleanupReport
 
 __all__ = [
     "AsyncPostgresSaver",

@@ -63,8 +63,8 @@ from saver.core.deltas import DeltaTracker
 from saver.dialects.base import Dialect
 from saver.dialects.postgres import PostgresDialect
 from saver.dialects.sqlite import SQLITE
-from saver.io._sync.saver import WRITE
-from saver.retention.sweep import CleanupReport
+from saver.io.modes import WRITE
+from saver.retention.job import CleanupReport
 from scripts.bench_app import RATE, Metric, disk_bytes, fmt, header, json_payload, print_verdicts
 from scripts.bench_postgres import fresh_databases, git_revision, server_url, with_dbname
 

@@ -13,10 +13,10 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
-from saver.cli import cleanup, inspect, migrate, transfer
+from saver.cli import cleanup, history, migrate, transfer
 from saver.errors import InvalidConfigError, StorageError
 
-COMMANDS = (inspect, transfer, migrate, cleanup)
+COMMANDS = (history, transfer, migrate, cleanup)
 OK, FAILURE, USAGE, NOT_FOUND, INTERRUPTED = 0, 1, 2, 3, 130
 
 

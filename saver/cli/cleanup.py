@@ -14,8 +14,8 @@ from saver.cli import output
 from saver.cli.options import duration, positive_int
 from saver.cli.urls import add_url_arguments, open_saver, url_from
 from saver.errors import InvalidConfigError
+from saver.retention.job import CleanupReport
 from saver.retention.policy import RetentionPolicy
-from saver.retention.sweep import CleanupReport
 
 EXAMPLE = """example:
   saver cleanup sqlite:////srv/app/history.db --keep-last 20 --max-age 30d --thread-ttl 90d

@@ -28,8 +28,8 @@ from rich.text import Text
 from saver.cli import output
 from saver.cli.urls import ENV_URL, FORMS, open_saver, split_schema, sqlite_path, url_from
 from saver.errors import InvalidConfigError, StorageError
+from saver.importer import MigrateReport, migrate
 from saver.io.errors import open_error, redact
-from saver.migrate import MigrateReport, migrate
 
 EXAMPLE = """example:
   saver migrate --from sqlite:///checkpoints.sqlite --to sqlite:///history.db

@@ -10,9 +10,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from saver.errors import InvalidConfigError, StorageError
-from saver.io._sync.postgres import PostgresSaver
-from saver.io._sync.saver import HistorySaver
-from saver.io._sync.sqlite import SqliteSaver
+from saver.io import HistorySaver, PostgresSaver, SqliteSaver
 from saver.io.errors import redact
 
 ENV_URL = "SAVER_URL"

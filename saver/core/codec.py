@@ -11,7 +11,7 @@ from typing import Any
 import msgpack
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
-from saver.core import dictionary
+from saver.core import zdicts
 from saver.errors import CorruptRowError
 
 # Every blob row carries its format, so deltas (core/deltas.py) sit beside whole values and
@@ -19,7 +19,7 @@ from saver.errors import CorruptRowError
 FORMAT_FULL = 1  # the whole value
 FORMAT_DELTA = 2  # items appended to a chain that starts at a snapshot (core/deltas.py)
 COMPRESSED = 16  # added to a format: zlib-compressed (written before COMPRESSED_DICT; read)
-COMPRESSED_DICT = 32  # added to a format: zlib with the preset dictionary.MESSAGES_V1
+COMPRESSED_DICT = 32  # added to a format: zlib with the preset zdicts.MESSAGES_V1
 KNOWN_FORMATS = frozenset(
     f | z for f in (FORMAT_FULL, FORMAT_DELTA) for z in (0, COMPRESSED, COMPRESSED_DICT)
 )
@@ -28,7 +28,7 @@ COMPRESS_MIN_BYTES = 64  # smaller values rarely shrink enough to pay for the CP
 
 def compress(fmt: int, data: bytes | None) -> tuple[int, bytes | None]:
     """A blob's bytes zlib-compressed with the message dictionary, or as they are."""
-    packed = _deflate(data, dictionary.MESSAGES_V1) if data is not None else None
+    packed = _deflate(data, zdicts.MESSAGES_V1) if data is not None else None
     return (fmt, data) if packed is None else (fmt | COMPRESSED_DICT, packed)
 
 
@@ -42,7 +42,7 @@ def plain(fmt: int, data: bytes | None, where: str) -> tuple[int, bytes | None]:
     if not fmt & (COMPRESSED | COMPRESSED_DICT):
         return fmt, data
     if fmt & COMPRESSED_DICT:
-        return fmt & ~COMPRESSED_DICT, _inflate(bytes(data or b""), dictionary.MESSAGES_V1, where)
+        return fmt & ~COMPRESSED_DICT, _inflate(bytes(data or b""), zdicts.MESSAGES_V1, where)
     try:
         return fmt & ~COMPRESSED, zlib.decompress(bytes(data or b""))
     except zlib.error as exc:
@@ -55,7 +55,7 @@ def plain(fmt: int, data: bytes | None, where: str) -> tuple[int, bytes | None]:
 PACKED = 0xC1
 PACKED_PREFIX = bytes((PACKED,))
 CHECKPOINT, MESSAGES = 1, 2
-DICTIONARIES = {CHECKPOINT: dictionary.CHECKPOINT_V1, MESSAGES: dictionary.MESSAGES_V1}
+DICTIONARIES = {CHECKPOINT: zdicts.CHECKPOINT_V1, MESSAGES: zdicts.MESSAGES_V1}
 
 
 def pack(type_: str, data: bytes, dictionary_id: int) -> bytes:

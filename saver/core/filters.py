@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from saver.dialects.base import Leaf
 from saver.errors import InvalidConfigError
 
-Leaf = tuple[tuple[str, ...], Any]
 SCALARS = (str, int, float, bool, type(None))
 
 
@@ -50,11 +50,3 @@ def leaves(filter: dict[str, Any] | None) -> list[Leaf]:
 
     walk((), filter)
     return out
-
-
-def nest(path: tuple[str, ...], value: Any) -> dict[str, Any]:
-    """The smallest document holding `value` at `path` (for JSON containment)."""
-    doc: Any = value
-    for key in reversed(path):
-        doc = {key: doc}
-    return doc

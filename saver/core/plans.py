@@ -211,7 +211,7 @@ def _drop_checkpoints(d: Dialect, namespace: str, tid: str, pairs: list[tuple[st
     yield Stmt(d.DELETE_CHECKPOINTS, (tid, namespace, d.keys(pairs)), fetch=False)
     for stmt in d.refresh_threads(namespace, [tid]):  # noqa: UP028 (rows are sent back)
         yield stmt
-    # Blobs before checkpoints (see retention.sweep): a concurrent put's blob is never garbage.
+    # Blobs before checkpoints (see retention.job): a concurrent put's blob is never garbage.
     blob_keys = yield Stmt(d.SELECT_THREAD_BLOB_KEYS, (tid, namespace))
     graph = yield Stmt(d.SELECT_THREAD_GRAPH, (tid, namespace))
     garbage = lineage.garbage_blobs(map(lineage.node_from_row, graph), blob_keys)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from saver.core import codec, filters, inspect
+from saver.core import codec, filters, views
 from saver.core.config import thread_id_of
 from saver.core.plans import Context, Plan
 from saver.dialects.base import BLOB_COLUMNS, CHECKPOINT_COLUMNS, WRITE_COLUMNS, Stmt
@@ -37,7 +37,7 @@ def list_threads(
     before: datetime | None,
     after: datetime | None,
     limit: int,
-) -> Plan[list[inspect.ThreadInfo]]:
+) -> Plan[list[views.ThreadInfo]]:
     if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
         raise InvalidConfigError(f"limit must be a positive int, got {limit!r}")
     d = ctx.dialect
@@ -57,7 +57,7 @@ def list_threads(
         where.append(clause)
         params.extend(args)
     found = yield Stmt(d.select_threads(where), (*params, limit))
-    return [inspect.thread_info(row) for row in found]
+    return [views.thread_info(row) for row in found]
 
 
 def thread_ids(ctx: Context, after: str, limit: int) -> Plan[list[str]]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from saver.core.filters import Leaf
+Leaf = tuple[tuple[str, ...], Any]  # a metadata filter's path and value (core/filters.py)
 
 CHECKPOINT_COLUMNS = (
     "thread_id, namespace, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, "

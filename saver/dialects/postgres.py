@@ -7,7 +7,6 @@ import json
 import re
 from typing import Any
 
-from saver.core.filters import nest
 from saver.dialects.base import Dialect, Stmt, load_migrations
 from saver.errors import InvalidConfigError
 
@@ -31,6 +30,14 @@ def replan_due(uses: int) -> bool:
     dropped (the statements stay prepared) at a connection's 1st, 2nd, 4th, ... operation,
     then every REPLAN_EVERY: a plan outlives its tables' growth by 128 operations at most."""
     return uses & (uses - 1) == 0 if uses <= REPLAN_EVERY else uses % REPLAN_EVERY == 0
+
+
+def nest(path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    """The smallest document holding `value` at `path` (for JSON containment)."""
+    doc: Any = value
+    for key in reversed(path):
+        doc = {key: doc}
+    return doc
 
 
 MAX_PARAMS = 65535  # PostgreSQL's limit of parameters in one statement

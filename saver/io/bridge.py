@@ -2,11 +2,15 @@
 
 `ThreadBridge` gives a sync saver its `a`-methods by running the sync one in a worker thread.
 `LoopBridge` gives an async saver sync methods, run on its event loop from another thread.
+`AsyncBackground` and `Background` run a loop beside the caller (a task, a thread) until
+stopped: the one difference between the async and the sync sweeper.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any
 
@@ -50,6 +54,53 @@ class LoopBridge:
             return [item async for item in getattr(self, "alist")(*args, **kwargs)]  # noqa: B009 (mixin)
 
         yield from self._on_loop(collect())
+
+
+class AsyncBackground:
+    """A coroutine run as a task of the running loop; stop() cancels it where it waits."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self, body: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        self._task = asyncio.get_running_loop().create_task(body(), name=self.name)
+
+    def stopping(self) -> bool:
+        return False  # a cancelled task stops where it awaits
+
+    async def pause(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+class Background:
+    """A function run in a daemon thread; stop() wakes its pause and waits for it to end."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, body: Callable[[], None]) -> None:
+        self._thread = threading.Thread(target=body, name=self.name, daemon=True)
+        self._thread.start()
+
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def pause(self, seconds: float) -> None:
+        self._stopping.wait(seconds)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join()
 
 
 def _to_thread(name: str) -> Callable[..., Any]:

@@ -27,7 +27,7 @@ from langgraph.types import Command, interrupt
 
 from saver import InvalidConfigError, PostgresSaver, SqliteSaver, StorageError
 from saver.cli.migrate import open_source
-from saver.migrate import migrate
+from saver.importer import migrate
 from tests.cli.commands import run_on_terminal, saver_cli
 from tests.pg import server_url
 

@@ -10,7 +10,7 @@ import pytest
 from langchain_core.messages import AIMessage
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
-from saver.core import codec, dictionary
+from saver.core import codec, zdicts
 from saver.core.codec import FORMAT_FULL, dump_json, dump_value, load_json, load_value
 from saver.errors import CorruptRowError
 
@@ -65,8 +65,8 @@ def test_invalid_metadata_json_raises_corrupt_row_error_naming_the_place() -> No
 
 
 def test_the_dictionaries_are_part_of_the_format_and_never_change() -> None:
-    assert hashlib.sha256(dictionary.MESSAGES_V1).hexdigest() == dictionary.MESSAGES_V1_SHA256
-    assert hashlib.sha256(dictionary.CHECKPOINT_V1).hexdigest() == (dictionary.CHECKPOINT_V1_SHA256)
+    assert hashlib.sha256(zdicts.MESSAGES_V1).hexdigest() == zdicts.MESSAGES_V1_SHA256
+    assert hashlib.sha256(zdicts.CHECKPOINT_V1).hexdigest() == (zdicts.CHECKPOINT_V1_SHA256)
 
 
 def test_a_message_compresses_with_the_dictionary_and_reads_back_the_same() -> None:

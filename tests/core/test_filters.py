@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from saver.core.filters import leaves, nest
+from saver.core.filters import leaves
+from saver.dialects.postgres import nest
 from saver.errors import InvalidConfigError
 
 

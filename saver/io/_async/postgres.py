@@ -20,9 +20,10 @@ from saver.core import plans
 from saver.dialects.base import Stmt
 from saver.dialects.postgres import DISCARD_PLANS, JIT_OFF, PostgresDialect, replan_due
 from saver.errors import SaverClosedError, TransientStorageError
-from saver.io._async.saver import BATCH, READ, RELAXED, SNAPSHOT, AsyncHistorySaver, drive
+from saver.io._async.saver import AsyncHistorySaver, drive
 from saver.io.bridge import LoopBridge
 from saver.io.errors import POSTGRES_ERRORS, from_postgres, open_error
+from saver.io.modes import BATCH, READ, RELAXED, SNAPSHOT
 from saver.retention.policy import RetentionPolicy
 
 

@@ -26,12 +26,12 @@ from saver.core import deltas, plans, versions
 from saver.core.config import thread_id_of
 from saver.dialects.base import Dialect, Stmt
 from saver.errors import InvalidConfigError, StorageError
+from saver.io._async.sweeper import AsyncSweeper
 from saver.io._async.timetravel import AsyncTimeTravel
 from saver.io.modes import BATCH, READ, RELAXED, SNAPSHOT, WRITE
-from saver.retention import sweep
+from saver.retention import job
+from saver.retention.job import CleanupReport
 from saver.retention.policy import Cutoffs, RetentionPolicy
-from saver.retention.sweep import CleanupReport
-from saver.retention.sweeper import AsyncSweeper
 
 logger = logging.getLogger("saver")
 PAGE_SIZE = 1000  # threads per candidate page
@@ -217,12 +217,12 @@ class AsyncHistorySaver(AsyncTimeTravel, BaseCheckpointSaver[str]):
         after: str | None = ""
         while after is not None:
             page, after = await self._run(
-                sweep.candidates(self._ctx, cutoffs, after, PAGE_SIZE, tid), READ
+                job.candidates(self._ctx, cutoffs, after, PAGE_SIZE, tid), READ
             )
-            for batch in sweep.batches(page, batch_size):
+            for batch in job.batches(page, batch_size):
                 if report.batches and self.dialect.BATCH_PAUSE:
                     await asyncio.sleep(self.dialect.BATCH_PAUSE)
-                plan = sweep.sweep(self._ctx, cutoffs, batch, dry_run)
+                plan = job.sweep(self._ctx, cutoffs, batch, dry_run)
                 done = await self._run(plan, SNAPSHOT if dry_run else RELAXED)
                 report.add(done)
                 self._deltas.forget(done.thread_ids)
@@ -281,7 +281,7 @@ class AsyncHistorySaver(AsyncTimeTravel, BaseCheckpointSaver[str]):
         self._puts_since_trim.pop(thread_id)
         assert self.retention is not None
         cutoffs = replace(self.retention.cutoffs(time.time()), idle_before=None)
-        await self._run(sweep.sweep(self._ctx, cutoffs, [thread_id], False), WRITE)
+        await self._run(job.sweep(self._ctx, cutoffs, [thread_id], False), WRITE)
 
     def get_next_version(self, current: str | int | None, channel: None = None) -> str:
         """A short version that sorts after `current` (core/versions.py)."""

@@ -16,9 +16,10 @@ from saver.core import filters, plans
 from saver.dialects.base import Stmt
 from saver.dialects.sqlite import SQLITE, SqliteDialect
 from saver.errors import SaverClosedError, StorageError, TransientStorageError
-from saver.io._async.saver import READ, RELAXED, AsyncHistorySaver, drive
+from saver.io._async.saver import AsyncHistorySaver, drive
 from saver.io.bridge import LoopBridge
 from saver.io.errors import SQLITE_ERRORS, from_sqlite
+from saver.io.modes import READ, RELAXED
 from saver.retention.policy import RetentionPolicy
 
 BEGIN = {

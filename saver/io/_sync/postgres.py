@@ -21,9 +21,10 @@ from saver.core import plans
 from saver.dialects.base import Stmt
 from saver.dialects.postgres import DISCARD_PLANS, JIT_OFF, PostgresDialect, replan_due
 from saver.errors import SaverClosedError, TransientStorageError
-from saver.io._sync.saver import BATCH, READ, RELAXED, SNAPSHOT, HistorySaver, drive
+from saver.io._sync.saver import HistorySaver, drive
 from saver.io.bridge import ThreadBridge
 from saver.io.errors import POSTGRES_ERRORS, from_postgres, open_error
+from saver.io.modes import BATCH, READ, RELAXED, SNAPSHOT
 from saver.retention.policy import RetentionPolicy
 
 

@@ -27,12 +27,12 @@ from saver.core import deltas, plans, versions
 from saver.core.config import thread_id_of
 from saver.dialects.base import Dialect, Stmt
 from saver.errors import InvalidConfigError, StorageError
+from saver.io._sync.sweeper import Sweeper
 from saver.io._sync.timetravel import TimeTravel
 from saver.io.modes import BATCH, READ, RELAXED, SNAPSHOT, WRITE
-from saver.retention import sweep
+from saver.retention import job
+from saver.retention.job import CleanupReport
 from saver.retention.policy import Cutoffs, RetentionPolicy
-from saver.retention.sweep import CleanupReport
-from saver.retention.sweeper import Sweeper
 
 logger = logging.getLogger("saver")
 PAGE_SIZE = 1000  # threads per candidate page
@@ -218,12 +218,12 @@ class HistorySaver(TimeTravel, BaseCheckpointSaver[str]):
         after: str | None = ""
         while after is not None:
             page, after = self._run(
-                sweep.candidates(self._ctx, cutoffs, after, PAGE_SIZE, tid), READ
+                job.candidates(self._ctx, cutoffs, after, PAGE_SIZE, tid), READ
             )
-            for batch in sweep.batches(page, batch_size):
+            for batch in job.batches(page, batch_size):
                 if report.batches and self.dialect.BATCH_PAUSE:
                     time.sleep(self.dialect.BATCH_PAUSE)
-                plan = sweep.sweep(self._ctx, cutoffs, batch, dry_run)
+                plan = job.sweep(self._ctx, cutoffs, batch, dry_run)
                 done = self._run(plan, SNAPSHOT if dry_run else RELAXED)
                 report.add(done)
                 self._deltas.forget(done.thread_ids)
@@ -282,7 +282,7 @@ class HistorySaver(TimeTravel, BaseCheckpointSaver[str]):
         self._puts_since_trim.pop(thread_id)
         assert self.retention is not None
         cutoffs = replace(self.retention.cutoffs(time.time()), idle_before=None)
-        self._run(sweep.sweep(self._ctx, cutoffs, [thread_id], False), WRITE)
+        self._run(job.sweep(self._ctx, cutoffs, [thread_id], False), WRITE)
 
     def get_next_version(self, current: str | int | None, channel: None = None) -> str:
         """A short version that sorts after `current` (core/versions.py)."""

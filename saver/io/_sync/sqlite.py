@@ -17,9 +17,10 @@ from saver.core import filters, plans
 from saver.dialects.base import Stmt
 from saver.dialects.sqlite import SQLITE, SqliteDialect
 from saver.errors import SaverClosedError, StorageError, TransientStorageError
-from saver.io._sync.saver import READ, RELAXED, HistorySaver, drive
+from saver.io._sync.saver import HistorySaver, drive
 from saver.io.bridge import ThreadBridge
 from saver.io.errors import SQLITE_ERRORS, from_sqlite
+from saver.io.modes import READ, RELAXED
 from saver.retention.policy import RetentionPolicy
 
 BEGIN = {

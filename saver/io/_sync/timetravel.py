@@ -11,7 +11,7 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import CheckpointTuple
 
-from saver.core import inspect, plans, threads
+from saver.core import plans, threads, views
 from saver.core.config import target, thread_id_of
 from saver.errors import InvalidConfigError
 from saver.io.modes import READ, SNAPSHOT, WRITE
@@ -37,7 +37,7 @@ class TimeTravel:
         before: datetime | None = None,
         after: datetime | None = None,
         limit: int = 100,
-    ) -> list[inspect.ThreadInfo]:
+    ) -> list[views.ThreadInfo]:
         """Threads, most recently updated first: `filter` matches the head's metadata,
         `prefix` the thread id (`org-1:user-2:`), `before`/`after` the last update."""
         plan = threads.list_threads(self._ctx, filter, prefix, before, after, limit)
@@ -51,7 +51,7 @@ class TimeTravel:
             out.extend(page)
         return out[::-1]
 
-    def history(self, config: RunnableConfig) -> list[inspect.Step]:
+    def history(self, config: RunnableConfig) -> list[views.Step]:
         """One row per checkpoint of the config's thread and namespace, newest first: step,
         source, what each node wrote from it, what runs next, pending interrupts."""
         t = target(self._ctx.namespace, config, "history")
@@ -60,9 +60,9 @@ class TimeTravel:
         }
         tuples = (self._oldest_first(scoped))[::-1]
         paths = self._run(threads.task_paths(self._ctx, t.thread_id, t.checkpoint_ns), READ)
-        return [inspect.step_of(t, paths) for t in tuples]
+        return [views.step_of(t, paths) for t in tuples]
 
-    def diff(self, a: RunnableConfig, b: RunnableConfig) -> list[inspect.Change]:
+    def diff(self, a: RunnableConfig, b: RunnableConfig) -> list[views.Change]:
         """What changed, channel by channel, from checkpoint `a` to checkpoint `b`."""
         found = []
         for config in (a, b):
@@ -74,21 +74,21 @@ class TimeTravel:
                     f"{where.checkpoint_ns!r}, checkpoint {where.checkpoint_id!r}"
                 )
             found.append(t.checkpoint.get("channel_values", {}))
-        return inspect.diff(found[0], found[1])
+        return views.diff(found[0], found[1])
 
     def search_messages(
         self, text: str, *, thread_id: str | None = None, limit: int = 20
-    ) -> list[inspect.MessageHit]:
+    ) -> list[views.MessageHit]:
         """The checkpoints where a message containing `text` (any case) first appeared, in
         one thread or every thread of this saver's namespace."""
         if not isinstance(text, str) or not text:
             raise InvalidConfigError(f"search text must be a non-empty string, got {text!r}")
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
             raise InvalidConfigError(f"limit must be a positive int, got {limit!r}")
-        hits: list[inspect.MessageHit] = []
+        hits: list[views.MessageHit] = []
         for tid in self._thread_ids(thread_id):
             steps = self._oldest_first({"configurable": {"thread_id": tid}})
-            for hit in inspect.first_mentions(tid, steps, text):
+            for hit in views.first_mentions(tid, steps, text):
                 hits.append(hit)
                 if len(hits) == limit:
                     return hits

@@ -32,8 +32,8 @@ from typing_extensions import TypedDict
 
 from saver.errors import CorruptRowError, InvalidConfigError
 from saver.io._sync.saver import TRIM_EVERY
+from saver.retention.job import CleanupReport
 from saver.retention.policy import RetentionPolicy
-from saver.retention.sweep import CleanupReport
 from tests.savers._sync.spec_helpers import (
     TABLES,
     checkpoint_id,

@@ -16,7 +16,7 @@ from psycopg_pool import ConnectionPool
 
 from saver.core.writes import is_special
 from saver.errors import InvalidConfigError
-from saver.io._sync.saver import HistorySaver
+from saver.io import HistorySaver
 
 # The official savers (SQLite and PostgreSQL alike) keep one row per checkpoint here.
 THREADS_SQL = "SELECT DISTINCT thread_id FROM checkpoints ORDER BY thread_id"

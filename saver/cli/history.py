@@ -17,9 +17,9 @@ from rich.tree import Tree
 from saver.cli import output
 from saver.cli.options import positive_int
 from saver.cli.urls import add_url_arguments, open_saver, url_from
-from saver.core import inspect
+from saver.core import views
 from saver.errors import InvalidConfigError
-from saver.io._sync.saver import HistorySaver
+from saver.io import HistorySaver
 
 Run = Callable[[HistorySaver, argparse.Namespace], Any]  # returns the --json document
 
@@ -79,7 +79,7 @@ def _config(thread: str, ns: str = "", checkpoint: str | None = None) -> Runnabl
     return {"configurable": conf}
 
 
-def _steps(saver: HistorySaver, args: argparse.Namespace) -> list[inspect.Step]:
+def _steps(saver: HistorySaver, args: argparse.Namespace) -> list[views.Step]:
     steps = saver.history(_config(args.thread, args.ns))
     if not steps:
         raise LookupError(f"no thread {args.thread!r} (namespace {args.ns!r}) in this store")
@@ -145,11 +145,11 @@ def _show(saver: HistorySaver, args: argparse.Namespace) -> Any:
     if t is None:
         where = f"checkpoint {args.checkpoint!r}" if args.checkpoint else "any checkpoint"
         raise LookupError(f"no {where} in thread {args.thread!r} (namespace {args.ns!r})")
-    step = inspect.step_of(t, {})
+    step = views.step_of(t, {})
     values = {k: v for k, v in t.checkpoint.get("channel_values", {}).items()}
-    state = {k: v for k, v in values.items() if not k.startswith(inspect.BRANCH)}
+    state = {k: v for k, v in values.items() if not k.startswith(views.BRANCH)}
     writes = [
-        {"task_id": task, "channel": ch, "value": inspect.jsonable(v)}
+        {"task_id": task, "channel": ch, "value": views.jsonable(v)}
         for task, ch, v in t.pending_writes or []
     ]
     document = {
@@ -157,11 +157,11 @@ def _show(saver: HistorySaver, args: argparse.Namespace) -> Any:
         "checkpoint_ns": args.ns,
         "checkpoint_id": step.checkpoint_id,
         "parent_id": step.parent_id,
-        "metadata": inspect.jsonable(t.metadata),
-        "values": inspect.jsonable(state),
+        "metadata": views.jsonable(t.metadata),
+        "values": views.jsonable(state),
         "pending_writes": writes,
         "next": step.next,
-        "interrupts": inspect.jsonable(step.interrupts),
+        "interrupts": views.jsonable(step.interrupts),
         "waiting": step.waiting,
     }
     if not args.json:
@@ -197,7 +197,7 @@ def _diff(saver: HistorySaver, args: argparse.Namespace) -> Any:
     return [c.as_dict() for c in changes]
 
 
-def _details(c: inspect.Change) -> Any:
+def _details(c: views.Change) -> Any:
     d = c.as_dict()
     if c.kind in ("messages", "appended"):
         return {k: d[k] for k in ("added", "removed", "changed") if d[k]}
@@ -206,7 +206,7 @@ def _details(c: inspect.Change) -> Any:
 
 def _tree(saver: HistorySaver, args: argparse.Namespace) -> Any:
     steps = _steps(saver, args)
-    branches = inspect.fork_tree((s.checkpoint_id, s.parent_id) for s in steps)
+    branches = views.fork_tree((s.checkpoint_id, s.parent_id) for s in steps)
     if not args.json:
         by_id = {s.checkpoint_id: s for s in steps}
         root = Tree(f"thread {args.thread}")
@@ -216,9 +216,9 @@ def _tree(saver: HistorySaver, args: argparse.Namespace) -> Any:
     return [b.as_dict() for b in branches]
 
 
-def _draw(parent: Tree, branch: inspect.Branch, by_id: dict[str, inspect.Step]) -> None:
+def _draw(parent: Tree, branch: views.Branch, by_id: dict[str, views.Step]) -> None:
     node = parent if branch.parent is None else parent.add(f"fork from {branch.parent}")
-    forks_at: dict[str, list[inspect.Branch]] = {}
+    forks_at: dict[str, list[views.Branch]] = {}
     for fork in branch.forks:
         forks_at.setdefault(fork.parent or "", []).append(fork)
     for cid in branch.checkpoints:
@@ -240,7 +240,7 @@ def _search(saver: HistorySaver, args: argparse.Namespace) -> Any:
                 "" if h.step is None else str(h.step),
                 h.channel,
                 getattr(h.message, "type", ""),
-                inspect.text_of(h.message)[:200],
+                views.text_of(h.message)[:200],
             )
         output.stdout().print(table)
     return [h.as_dict() for h in hits]
