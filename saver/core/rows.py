@@ -6,7 +6,7 @@ import copy
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import (
@@ -22,18 +22,110 @@ from saver.core import codec, deltas, writes
 from saver.core.config import Target, checkpoint_config
 from saver.errors import CorruptRowError
 
-# Column order of the three tables, as every dialect's INSERT lists them.
-CheckpointRow = tuple[str, str, str, str, str | None, str, bytes, str, str, str | None, float]
-BlobRow = tuple[str, str, str, str, str, int, str, bytes | None, str | None]
-WriteRow = tuple[str, str, str, str, str, int, str, str, str, bytes | None]
 
-# What a select returns: one shape for checkpoint ('c'), blob ('b') and write ('w') rows,
-# so a checkpoint with its values and writes comes back in a single statement.
-#   kind, thread_id, checkpoint_ns, a, b, c, n, type, data, m, v
-#   'c': a=checkpoint_id b=parent c=versions_ok n=created_at m=metadata v=blob_versions
-#   'b': a=channel       b=version c=base    n=format
-#   'w': a=checkpoint_id b=task_id c=task_path n=idx      m=channel
+class CheckpointRow(NamedTuple):
+    """A row of history_checkpoints, in the column order every INSERT lists."""
+
+    thread_id: str
+    namespace: str
+    checkpoint_ns: str
+    checkpoint_id: str
+    parent_checkpoint_id: str | None
+    type: str
+    checkpoint: bytes
+    blob_versions: str
+    metadata: str
+    run_id: str | None
+    created_at: float
+
+
+class BlobRow(NamedTuple):
+    """A row of history_blobs; `base` is the snapshot version a delta builds on."""
+
+    thread_id: str
+    namespace: str
+    checkpoint_ns: str
+    channel: str
+    version: str
+    format: int
+    type: str
+    data: bytes | None
+    base: str | None
+
+
+class WriteRow(NamedTuple):
+    """A row of history_writes."""
+
+    thread_id: str
+    namespace: str
+    checkpoint_ns: str
+    checkpoint_id: str
+    task_id: str
+    idx: int
+    task_path: str
+    channel: str
+    type: str
+    data: bytes | None
+
+
+class ChannelWrite(NamedTuple):
+    """A row of SELECT_CHANNEL_WRITES (get_delta_channel_history)."""
+
+    checkpoint_id: str
+    task_id: str
+    idx: int
+    task_path: str
+    channel: str
+    type: str
+    data: bytes | None
+
+
+# What a page select returns (Dialect.select_page): one row shape for checkpoint ('c'), blob
+# ('b') and write ('w') rows, so a checkpoint with its values and writes comes back in a
+# single statement. Each kind is read by its own names:
 UnionRow = Sequence[Any]
+
+
+class PageCheckpoint(NamedTuple):
+    kind: str  # 'c'
+    thread_id: str
+    checkpoint_ns: str
+    checkpoint_id: str
+    parent_checkpoint_id: str | None
+    versions_readable: str  # '1' when blob_versions is a JSON object
+    created_at: float
+    type: str
+    checkpoint: bytes
+    metadata: str
+    blob_versions: str
+
+
+class PageBlob(NamedTuple):
+    kind: str  # 'b'
+    thread_id: str
+    checkpoint_ns: str
+    channel: str
+    version: str
+    base: str | None
+    format: int
+    type: str
+    data: bytes | None
+    unused_m: None
+    unused_v: None
+
+
+class PageWrite(NamedTuple):
+    kind: str  # 'w'
+    thread_id: str
+    checkpoint_ns: str
+    checkpoint_id: str
+    task_id: str
+    task_path: str
+    idx: int
+    type: str
+    data: bytes | None
+    channel: str
+    unused_v: None
 
 
 def checkpoint_row(
@@ -55,7 +147,7 @@ def checkpoint_row(
         type_, data = serde.dumps_typed(body)
     meta = get_serializable_checkpoint_metadata(config, metadata)
     run_id = meta.get("run_id")
-    return (
+    return CheckpointRow(
         t.thread_id,
         t.namespace,
         t.checkpoint_ns,
@@ -86,8 +178,17 @@ def blob_rows(
             continue
         e = (encoded or {}).get(channel) or deltas.whole(serde, values[channel])
         rows.append(
-            (t.thread_id, t.namespace, t.checkpoint_ns, channel, str(version))
-            + (e.format, e.type, e.data, e.base)
+            BlobRow(
+                t.thread_id,
+                t.namespace,
+                t.checkpoint_ns,
+                channel,
+                str(version),
+                e.format,
+                e.type,
+                e.data,
+                e.base,
+            )  # fmt: skip
         )
     return rows
 
@@ -108,7 +209,7 @@ def write_rows(
         type_, data = codec.dump_value(serde, value)
         if compress:
             data = codec.pack(type_, data, codec.MESSAGES)
-        row: WriteRow = (
+        row = WriteRow(
             t.thread_id,
             t.namespace,
             t.checkpoint_ns,
@@ -122,7 +223,7 @@ def write_rows(
         )
         (replace if writes.is_special(channel) else keep_first).append(row)
     # Two special writes of one kind in one call: the later wins, as it would one by one.
-    replace = list({r[5]: r for r in replace}.values())
+    replace = list({r.idx: r for r in replace}.values())
     return replace, keep_first
 
 
@@ -148,18 +249,21 @@ class TupleReader:
         self._items: dict[bytes, Any] = {}
 
     def read(self, rows: Iterable[UnionRow]) -> list[CheckpointTuple]:
-        heads: list[UnionRow] = []
+        heads: list[PageCheckpoint] = []
         blobs = deltas.Chains()
-        pending: defaultdict[tuple[str, str, str], list[UnionRow]] = defaultdict(list)
+        pending: defaultdict[tuple[str, str, str], list[PageWrite]] = defaultdict(list)
         for row in rows:
             kind = row[0]
             if kind == "c":
-                heads.append(row)
+                heads.append(PageCheckpoint._make(row))
             elif kind == "b":
-                blobs.add((row[1], row[2], row[3], row[4]), row[6], row[7], row[8], row[5])
+                b = PageBlob._make(row)
+                key = (b.thread_id, b.checkpoint_ns, b.channel, b.version)
+                blobs.add(key, b.format, b.type, b.data, b.base)
             else:
-                pending[(row[1], row[2], row[3])].append(row)
-        heads.sort(key=lambda r: (r[3], r[2], r[1]), reverse=True)
+                w = PageWrite._make(row)
+                pending[(w.thread_id, w.checkpoint_ns, w.checkpoint_id)].append(w)
+        heads.sort(key=lambda h: (h.checkpoint_id, h.checkpoint_ns, h.thread_id), reverse=True)
         return [self._tuple(head, blobs, pending) for head in heads]
 
     def _value(self, key: deltas.BlobKey, blobs: deltas.Chains) -> Any:
@@ -180,24 +284,25 @@ class TupleReader:
 
     def _tuple(
         self,
-        head: UnionRow,
+        head: PageCheckpoint,
         blobs: deltas.Chains,
-        pending: dict[tuple[str, str, str], list[UnionRow]],
+        pending: dict[tuple[str, str, str], list[PageWrite]],
     ) -> CheckpointTuple:
-        thread_id, ns, checkpoint_id, parent_id = head[1], head[2], head[3], head[4]
+        thread_id, ns, checkpoint_id = head.thread_id, head.checkpoint_ns, head.checkpoint_id
+        parent_id = head.parent_checkpoint_id
         where = f"thread {thread_id!r} checkpoint {checkpoint_id!r}"
-        data = codec.unpack(head[7], bytes(head[8]), where)
+        data = codec.unpack(head.type, bytes(head.checkpoint), where)
         try:
-            body = self.serde.loads_typed((head[7], data))
+            body = self.serde.loads_typed((head.type, data))
         except Exception as exc:
             raise CorruptRowError(f"{where}: cannot deserialise checkpoint: {exc}") from exc
-        if not head[5]:  # the select flags blob_versions it could not read
-            codec.load_json(head[10], where, "blob_versions")
+        if not head.versions_readable:
+            codec.load_json(head.blob_versions, where, "blob_versions")  # names the damage
         if not isinstance(body, dict):
             raise CorruptRowError(f"{where}: stored checkpoint is not a mapping")
         body.setdefault("id", checkpoint_id)  # stored once, as the checkpoint_id column
         if "channel_versions" not in body:  # stored once, as the blob_versions column
-            body["channel_versions"] = codec.load_json(head[10], where, "blob_versions")
+            body["channel_versions"] = codec.load_json(head.blob_versions, where, "blob_versions")
         values: dict[str, Any] = {}
         for channel, version in body["channel_versions"].items():
             key = (thread_id, ns, channel, str(version))
@@ -206,16 +311,17 @@ class TupleReader:
         checkpoint: Checkpoint = {**body, "channel_values": values}  # type: ignore[typeddict-item]
         rows = sorted(
             pending.get((thread_id, ns, checkpoint_id), ()),
-            key=lambda w: writes.sort_key(w[5], w[4], w[6]),
+            key=lambda w: writes.sort_key(w.task_path, w.task_id, w.idx),
         )
         pending_writes = [
-            (w[4], w[9], codec.load_write(self.serde, w[7], w[8], where)) for w in rows
+            (w.task_id, w.channel, codec.load_write(self.serde, w.type, w.data, where))
+            for w in rows
         ]
         t = Target("", thread_id, ns, None)
         return CheckpointTuple(
             config=checkpoint_config(t, checkpoint_id),
             checkpoint=checkpoint,
-            metadata=codec.load_json(head[9], where),  # type: ignore[arg-type]
+            metadata=codec.load_json(head.metadata, where),  # type: ignore[arg-type]
             parent_config=checkpoint_config(t, parent_id) if parent_id else None,
             pending_writes=pending_writes,
         )

@@ -40,30 +40,27 @@ def list_threads(
 ) -> Plan[list[views.ThreadInfo]]:
     if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
         raise InvalidConfigError(f"limit must be a positive int, got {limit!r}")
+    until, since = _timestamp("before", before), _timestamp("after", after)
+    leaves = filters.leaves(dict(filter or {}))
     d = ctx.dialect
-    where: list[str] = ["namespace = ?"]
-    params: list[Any] = [ctx.namespace]
-    if prefix:
-        where.append("SUBSTR(thread_id, 1, ?) = ?")
-        params.extend([len(prefix), prefix])
-    for name, moment, op in (("before", before, "<"), ("after", after, ">=")):
-        if moment is not None:
-            if not isinstance(moment, datetime):
-                raise InvalidConfigError(f"{name} must be a datetime, got {moment!r}")
-            where.append(f"last_at {op} ?")
-            params.append(moment.timestamp() if moment.tzinfo else moment.astimezone().timestamp())
-    for path, value in filters.leaves(dict(filter or {})):
-        clause, args = d.leaf(path, value)
-        where.append(clause)
-        params.extend(args)
+    where, params = d.threads_where(ctx.namespace, prefix, until, since, leaves)
     found = yield Stmt(d.select_threads(where), (*params, limit))
     return [views.thread_info(row) for row in found]
+
+
+def _timestamp(name: str, moment: datetime | None) -> float | None:
+    """Seconds since the epoch; a naive datetime is local time, as datetime.timestamp reads it."""
+    if moment is None:
+        return None
+    if not isinstance(moment, datetime):
+        raise InvalidConfigError(f"{name} must be a datetime, got {moment!r}")
+    return moment.timestamp() if moment.tzinfo else moment.astimezone().timestamp()
 
 
 def thread_ids(ctx: Context, after: str, limit: int) -> Plan[list[str]]:
     page = (after, ctx.namespace, ctx.namespace, limit)
     found = yield Stmt(ctx.dialect.SELECT_THREAD_IDS, page)
-    return [row[0] for row in found]
+    return [tid for (tid,) in found]
 
 
 def task_paths(ctx: Context, thread_id: str, checkpoint_ns: str) -> Plan[dict[str, str]]:

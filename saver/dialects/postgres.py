@@ -7,6 +7,7 @@ import json
 import re
 from typing import Any
 
+from saver.dialects import statements
 from saver.dialects.base import Dialect, Stmt, load_migrations
 from saver.errors import InvalidConfigError
 
@@ -21,6 +22,11 @@ DISCARD_PLANS = "DISCARD PLANS"  # the statements stay prepared; their plans go
 # Sent before a statement in the same pipeline, so in the same transaction (until the Sync),
 # and gone with it: unlike SET LOCAL it needs no BEGIN, and so no extra round trip.
 JIT_OFF = "SELECT set_config('jit', 'off', true)"
+REPEATABLE_READ = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"  # a SNAPSHOT plan
+# The cleanup job's transactions (RELAXED): transaction-scoped, so nothing leaks to the
+# session; its list parameters inflate the planner's estimates past jit_above_cost.
+NO_COMMIT_WAIT = "SET LOCAL synchronous_commit TO OFF"
+JIT_OFF_IN_TRANSACTION = "SET LOCAL jit TO OFF"
 REPLAN_EVERY = 128  # operations on a connection between two DISCARD PLANS, once it is old
 
 
@@ -47,28 +53,6 @@ def replace_last(stmt: Stmt) -> Stmt:
     return dataclasses.replace(stmt, last=True)
 
 
-def _chunked(insert: str, rows: list[Any]) -> list[Stmt]:
-    """Multi-row INSERTs of `rows`, each within the parameter limit."""
-    if not rows:
-        return []
-    size = MAX_PARAMS // len(rows[0])
-    return [
-        Stmt(
-            _many_rows(insert, len(chunk)),
-            [value for row in chunk for value in row],
-            fetch=False,
-        )
-        for chunk in (rows[i : i + size] for i in range(0, len(rows), size))
-    ]
-
-
-def _many_rows(insert: str, count: int) -> str:
-    """An INSERT ... VALUES (...) statement with its row of placeholders repeated."""
-    head, rest = insert.split(" VALUES ", 1)
-    row, tail = rest.split(") ", 1)
-    return f"{head} VALUES {', '.join([row + ')'] * count)} {tail}"
-
-
 class PostgresDialect(Dialect):
     name = "postgres"
 
@@ -80,8 +64,8 @@ class PostgresDialect(Dialect):
         self.schema = schema
         prefix = f'"{schema}".' if schema else ""
         self.MIGRATIONS = [
-            (version, [sql.replace("{schema}", prefix) for sql in statements])
-            for version, statements in load_migrations("postgres")
+            (version, [text.replace("{schema}", prefix) for text in texts])
+            for version, texts in load_migrations("postgres")
         ]
         self.PREPARE_SCHEMA = (f'CREATE SCHEMA IF NOT EXISTS "{schema}"',) if schema else ()
         # Held to the end of setup()'s transaction, so processes migrate one at a time.
@@ -101,13 +85,31 @@ class PostgresDialect(Dialect):
         # The shared thread lock keeps a collector (exclusive) from deleting this thread, or
         # a blob this checkpoint reuses, between its reads and its deletes. Pipelined with
         # the multi-row inserts: one round trip, one implicit transaction.
-        out = [Stmt(self.LOCK_THREAD_SHARED, (row[0], row[1]), fetch=False)]
-        out += _chunked(self.INSERT_BLOB, blob_rows)
+        out = [Stmt(self.LOCK_THREAD_SHARED, (row.thread_id, row.namespace), fetch=False)]
+        out += self._chunked(statements.INSERT_BLOB, blob_rows)
         return [*out, *self.checkpoint_statements(row)]
 
     def write_statements(self, replace: list[Any], keep_first: list[Any]) -> list[Stmt]:
-        out = _chunked(self.UPSERT_WRITE, replace) + _chunked(self.INSERT_WRITE, keep_first)
+        out = self._chunked(statements.UPSERT_WRITE, replace) + self._chunked(
+            statements.INSERT_WRITE, keep_first
+        )
         return [*out[:-1], replace_last(out[-1])] if out else []
+
+    def _chunked(self, insert: str, rows: list[Any]) -> list[Stmt]:
+        """Multi-row INSERTs (`insert` a template with `{rows}`), each within the parameter
+        limit."""
+        if not rows:
+            return []
+        width = len(rows[0])
+        size = MAX_PARAMS // width
+        return [
+            Stmt(
+                self.render(insert, rows=self.rows(width, len(chunk))),
+                [value for row in chunk for value in row],
+                fetch=False,
+            )
+            for chunk in (rows[i : i + size] for i in range(0, len(rows), size))
+        ]
 
     def sql(self, text: str) -> str:
         return text.replace("?", "%s")
@@ -142,13 +144,14 @@ class PostgresDialect(Dialect):
     def is_object(self, expr: str) -> str:
         return f"(jsonb_typeof({expr}) = 'object')"
 
-    def pinned(self, table: str, alias: str, on: str, unique: bool = False) -> str:
-        # PostgreSQL guesses 100 rows per list parameter and would hash-join a scan of the
-        # whole table; LATERAL with OFFSET 0 (which it does not flatten) probes the index.
-        # LIMIT 1 on a key probe, because with statistics of a smaller table it guesses
-        # dozens of rows per key, and those guesses multiply through the chain CTEs.
-        cut = "LIMIT 1" if unique else "OFFSET 0"
-        return f"CROSS JOIN LATERAL (SELECT * FROM {table} {alias} WHERE {on} {cut}) AS {alias}"
+    # {pin} table alias {on} ... {end:alias}. PostgreSQL guesses 100 rows per list parameter
+    # and would hash-join a scan of the whole table; LATERAL with OFFSET 0 (which it does not
+    # flatten) probes the index. LIMIT 1 on a key probe, because with statistics of a smaller
+    # table it guesses dozens of rows per key, and those guesses multiply through the chains.
+    PIN, PIN_ON = "CROSS JOIN LATERAL (SELECT * FROM", "WHERE"
+
+    def pin_end(self, alias: str, one: bool) -> str:
+        return f"{'LIMIT 1' if one else 'OFFSET 0'}) AS {alias}"
 
     def in_list(self, column: str) -> str:
         # An ARRAY lets the planner probe the primary key; IN (set-returning function)

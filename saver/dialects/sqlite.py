@@ -9,6 +9,30 @@ from typing import Any
 
 from saver.dialects.base import Dialect, load_migrations
 
+# The executor's own statements (io/_async/sqlite.py): transactions and connection settings.
+# WAL lets readers run beside a writer; the busy timeout makes writers queue, not fail;
+# synchronous=FULL so a committed checkpoint survives a power cut, not only a crash.
+# SQLite's own busy wait backs off to 100 ms naps and misses short gaps between another
+# connection's transactions; so it waits briefly, and the executor polls for the rest.
+PRAGMAS = ("PRAGMA busy_timeout = 20", "PRAGMA synchronous = FULL")
+READ_SECURE_DELETE = "PRAGMA secure_delete"
+JOURNAL_WAL = "PRAGMA journal_mode = WAL"
+BEGIN = {
+    "snapshot": "BEGIN",
+    "write": "BEGIN IMMEDIATE",
+    "batch": "BEGIN IMMEDIATE",
+    "relaxed": "BEGIN IMMEDIATE",
+}
+COMMIT, ROLLBACK = "COMMIT", "ROLLBACK"
+# The cleanup job's transactions (RELAXED): WAL stays consistent, only the fsync at commit
+# is skipped; a build with secure_delete on (Debian's) zero-fills every page a cleanup frees
+# and writes it twice, FAST skips the freed ones. Both are set back after.
+SYNCHRONOUS_NORMAL, SYNCHRONOUS_FULL = "PRAGMA synchronous = NORMAL", "PRAGMA synchronous = FULL"
+SECURE_DELETE_FAST, SECURE_DELETE_RESTORED = (
+    "PRAGMA secure_delete = FAST",
+    "PRAGMA secure_delete = ON",
+)
+
 
 def _path(keys: tuple[str, ...]) -> str:
     return "$" + "".join(f'."{k}"' for k in keys)
@@ -24,7 +48,8 @@ class SqliteDialect(Dialect):
     the limit instead of walking every checkpoint of the namespace."""
 
     name = "sqlite"
-    PIN_JOIN = "CROSS JOIN"  # SQLite never reorders a CROSS JOIN: one index probe per row
+    # SQLite never reorders a CROSS JOIN: one index probe per row of its left side.
+    ORDERED_JOIN = PIN = "CROSS JOIN"
     # A writer polls for the write lock every millisecond or two (executor); this gap
     # between two cleanup transactions is when it gets in.
     BATCH_PAUSE = 0.003

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from saver.core import lineage
 from saver.core.plans import Context, Plan
@@ -102,6 +102,17 @@ def sweep(
     return report
 
 
+class KeepBound(NamedTuple):
+    """A row of SELECT_KEEP_BOUNDS_OF: one thread's checkpoint namespace under keep_last."""
+
+    thread_id: str
+    checkpoint_ns: str
+    oldest_kept: str
+    newest_at: float
+    unreadable: int  # kept checkpoints whose blob_versions or metadata is not an object
+    with_deltas: int  # kept checkpoints with DeltaChannel counters
+
+
 def _trim_by_range(
     ctx: Context, keep_last: int, idle_before: float | None, tids: list[str], report: CleanupReport
 ) -> Plan[list[str]]:
@@ -113,9 +124,9 @@ def _trim_by_range(
     found = yield Stmt(
         d.SELECT_KEEP_BOUNDS_OF, (namespace, d.array(tids), namespace, keep_last - 1, namespace)
     )
-    per_thread: dict[str, list[Any]] = defaultdict(list)
-    for row in found:
-        per_thread[row[0]].append(row)
+    per_thread: dict[str, list[KeepBound]] = defaultdict(list)
+    for bound in map(KeepBound._make, found):
+        per_thread[bound.thread_id].append(bound)
     rest: list[str] = []
     bounds: list[tuple[str, str, str]] = []
     for tid in tids:
@@ -124,12 +135,13 @@ def _trim_by_range(
         if len(per_thread[tid]) > 1:
             rest.append(tid)
             continue
-        _, ns, oldest_kept, newest, unreadable, deltas = per_thread[tid][0]
-        if unreadable or deltas or (idle_before is not None and float(newest) < idle_before):
+        b = per_thread[tid][0]
+        idle = idle_before is not None and float(b.newest_at) < idle_before
+        if b.unreadable or b.with_deltas or idle:
             rest.append(tid)
             continue
         report.threads_examined += 1
-        bounds.append((tid, ns, oldest_kept))
+        bounds.append((tid, b.checkpoint_ns, b.oldest_kept))
     if not bounds:
         return rest
     ((checkpoints, writes),) = yield Stmt(d.COUNT_BELOW, (d.keys(bounds), namespace, namespace))
@@ -163,8 +175,8 @@ def _judge_each(
     graph = yield Stmt(d.SELECT_GRAPHS_OF, (namespace, of), jit_off=True)
     write_stats = yield Stmt(d.SELECT_WRITE_STATS_OF, (namespace, of), jit_off=True)
     nodes: dict[str, list[lineage.Node]] = defaultdict(list)
-    for row in graph:
-        nodes[row[0]].append(lineage.node_from_row(row[1:]))
+    for tid, *node in graph:
+        nodes[tid].append(lineage.node_from_row(node))
     blobs_of: dict[str, list[tuple[str, str, str, int, str | None]]] = defaultdict(list)
     for tid, ns, ch, version, size, base in blobs:
         blobs_of[tid].append((ns, ch, version, int(size or 0), base))

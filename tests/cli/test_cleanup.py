@@ -6,10 +6,7 @@ from __future__ import annotations
 import json
 import operator
 import subprocess
-import uuid
 from collections import defaultdict
-from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
@@ -17,11 +14,11 @@ import pytest
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
 
-from saver import PostgresSaver, SqliteSaver
 from saver.cli.output import human_bytes
+from tests.cli import stores
 from tests.cli.commands import run_on_terminal, saver_cli
 from tests.pg import server_url
-from tests.support import drop_schema, raw_rows
+from tests.support import raw_rows
 
 CHATS = ("alpha", "beta", "gamma")  # fresh threads, 4 turns each
 STALE, WAITING = "stale", "waiting"  # idle for 100 days; WAITING sits on an interrupt()
@@ -51,20 +48,7 @@ def graph(node: Any) -> StateGraph:
     return builder
 
 
-@dataclass
-class Store:
-    path: str  # the SQLite file, or the PostgreSQL server URL (what raw_rows reads)
-    schema: str | None
-    url: str  # what the command line gets
-
-    def open(self, namespace: str = "") -> AbstractContextManager[Any]:
-        if self.schema is None:
-            return SqliteSaver.from_conn_string(self.path, namespace=namespace)
-        return PostgresSaver.from_conn_string(self.path, schema=self.schema, namespace=namespace)
-
-    def table(self, name: str) -> str:
-        return f'"{self.schema}".{name}' if self.schema else name
-
+class Store(stores.Store):
     def counts(self) -> dict[str, int]:
         return {t: raw_rows(self, f"SELECT COUNT(*) FROM {self.table(t)}")[0][0] for t in TABLES}
 
@@ -102,25 +86,16 @@ def write_history(store: Store, namespace: str = "", threads: tuple[str, ...] = 
     store.age(WAITING, 100)
 
 
-def make_store(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Store:
-    if kind == "sqlite":
-        path = str(tmp_path / "history.db")
-        return Store(path, None, f"sqlite:///{path}")  # an absolute path: sqlite:////tmp/...
-    url, schema = server_url(), f"t_{uuid.uuid4().hex[:16]}"
-    request.addfinalizer(lambda: drop_schema(url, schema))
-    return Store(url, schema, f"{url}{'&' if '?' in url else '?'}schema={schema}")
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=stores.KINDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    made = make_store(request.param, tmp_path, request)
+    made = stores.make_store(request.param, tmp_path, request.addfinalizer, Store)
     write_history(made)
     return made
 
 
 @pytest.fixture
 def sqlite_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    made = make_store("sqlite", tmp_path, request)
+    made = stores.make_store("sqlite", tmp_path, request.addfinalizer, Store)
     write_history(made)
     return made
 
@@ -344,10 +319,7 @@ def test_missing_sqlite_file_exits_1_and_creates_nothing(tmp_path: Path) -> None
 
 
 def test_bad_schema_name_exits_2() -> None:
-    url = server_url()
-    result = saver_cli(
-        "cleanup", f"{url}{'&' if '?' in url else '?'}schema=no-dash", "--keep-last", "2"
-    )
+    result = saver_cli("cleanup", stores.with_schema(server_url(), "no-dash"), "--keep-last", "2")
     assert result.returncode == 2
     assert "schema" in result.stderr and "'no-dash'" in result.stderr
     assert "Traceback" not in result.stderr

@@ -29,6 +29,7 @@ from saver import InvalidConfigError, PostgresSaver, SqliteSaver, StorageError
 from saver.cli.migrate import open_source
 from saver.importer import migrate
 from tests.cli.commands import run_on_terminal, saver_cli
+from tests.cli.stores import with_schema
 from tests.pg import server_url
 
 # chat: several turns; forked: a fork made with update_state, then continued; waiting:
@@ -133,10 +134,6 @@ def fresh_database(request: pytest.FixtureRequest) -> str:
 
     request.addfinalizer(drop)
     return urlunsplit(urlsplit(server_url())._replace(path=f"/{name}"))
-
-
-def with_schema(url: str, schema: str) -> str:
-    return f"{url}{'&' if '?' in url else '?'}schema={schema}"
 
 
 def official_sqlite(tmp_path: Path) -> Store:

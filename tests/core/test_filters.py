@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 
 from saver.core.filters import leaves
-from saver.dialects.postgres import nest
 from saver.errors import InvalidConfigError
 
 
@@ -70,8 +69,3 @@ def test_a_value_of_an_unsupported_type_is_rejected_naming_the_key(value: Any) -
 
 def test_sql_looking_keys_and_values_pass_through_unchanged_for_binding() -> None:
     assert leaves({"k') OR 1=1 --": "x' OR 1=1 --"}) == [(("k') OR 1=1 --",), "x' OR 1=1 --")]
-
-
-def test_nest_builds_the_smallest_document_holding_a_value() -> None:
-    assert nest(("a", "b", "c"), 1) == {"a": {"b": {"c": 1}}}
-    assert nest(("a",), None) == {"a": None}

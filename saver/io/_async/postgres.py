@@ -17,8 +17,9 @@ from psycopg.rows import tuple_row
 from psycopg_pool import AsyncConnectionPool
 
 from saver.core import plans
+from saver.dialects import postgres as session
 from saver.dialects.base import Stmt
-from saver.dialects.postgres import DISCARD_PLANS, JIT_OFF, PostgresDialect, replan_due
+from saver.dialects.postgres import PostgresDialect, replan_due
 from saver.errors import SaverClosedError, TransientStorageError
 from saver.io._async.saver import AsyncHistorySaver, drive
 from saver.io.bridge import LoopBridge
@@ -86,7 +87,7 @@ class AsyncPostgresExecutor:
 
                 uses = self.uses[conn] = self.uses.get(conn, 0) + 1
                 if conn.autocommit and replan_due(uses):
-                    await conn.execute(DISCARD_PLANS)
+                    await conn.execute(session.DISCARD_PLANS)
 
                 try:
                     first = next(plan)
@@ -94,7 +95,7 @@ class AsyncPostgresExecutor:
                     return nothing.value
                 if mode == READ and conn.autocommit and first.jit_off:
                     async with conn.pipeline():
-                        await conn.execute(JIT_OFF)
+                        await conn.execute(session.JIT_OFF)
                         return await drive(plan, execute, first)
                 if mode == READ and conn.autocommit:
                     return await drive(plan, execute, first)
@@ -107,14 +108,14 @@ class AsyncPostgresExecutor:
                         return await drive(plan, execute, first)
                 async with conn.pipeline(), conn.transaction():
                     if first.jit_off:
-                        await conn.execute(JIT_OFF)
+                        await conn.execute(session.JIT_OFF)
                     if mode == SNAPSHOT:
-                        await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                        await conn.execute(session.REPEATABLE_READ)
                     elif mode == RELAXED:  # transaction-scoped, so nothing leaks to the session
-                        await conn.execute("SET LOCAL synchronous_commit TO OFF")
+                        await conn.execute(session.NO_COMMIT_WAIT)
                         # The cleanup's list parameters inflate the planner's estimates past
                         # jit_above_cost, and compiling would cost more than the queries.
-                        await conn.execute("SET LOCAL jit TO OFF")
+                        await conn.execute(session.JIT_OFF_IN_TRANSACTION)
                     return await drive(plan, execute, first)
         except POSTGRES_ERRORS as exc:
             error = from_postgres(exc, can_reconnect=self.pool is not None or bool(self.reopen))

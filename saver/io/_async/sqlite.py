@@ -13,6 +13,7 @@ import aiosqlite
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from saver.core import filters, plans
+from saver.dialects import sqlite as session
 from saver.dialects.base import Stmt
 from saver.dialects.sqlite import SQLITE, SqliteDialect
 from saver.errors import SaverClosedError, StorageError, TransientStorageError
@@ -22,18 +23,7 @@ from saver.io.errors import SQLITE_ERRORS, from_sqlite
 from saver.io.modes import READ, RELAXED
 from saver.retention.policy import RetentionPolicy
 
-BEGIN = {
-    "snapshot": "BEGIN",
-    "write": "BEGIN IMMEDIATE",
-    "batch": "BEGIN IMMEDIATE",
-    "relaxed": "BEGIN IMMEDIATE",
-}
-# WAL lets readers run beside a writer; the busy timeout makes writers queue, not fail;
-# synchronous=FULL so a committed checkpoint survives a power cut, not only a crash.
 BUSY_SECONDS = 30.0  # how long a writer waits for the write lock before giving up
-# SQLite's own busy wait backs off to 100 ms naps and misses short gaps between another
-# connection's transactions; so it waits briefly, and the executor polls for the rest.
-PRAGMAS = ("PRAGMA busy_timeout = 20", "PRAGMA synchronous = FULL")
 SECURE_DELETE_ON = 1  # PRAGMA secure_delete reads 0 off, 1 on, 2 fast
 
 
@@ -80,38 +70,38 @@ class AsyncSqliteExecutor:
             raise SaverClosedError("this saver was closed; open a new one to read or write")
         async with self.lock:
             if not self.prepared:
-                for pragma in PRAGMAS:
+                for pragma in session.PRAGMAS:
                     await self.sql(Stmt(pragma))
-                found = await self.sql(Stmt("PRAGMA secure_delete"))
+                found = await self.sql(Stmt(session.READ_SECURE_DELETE))
                 self.secure_delete = int(found[0][0]) if found else 0
-                await self.patiently(Stmt("PRAGMA journal_mode = WAL"))
+                await self.patiently(Stmt(session.JOURNAL_WAL))
                 self.prepared = True
             if mode == READ:
                 return await drive(plan, self.sql)
             try:
                 if mode == RELAXED:  # WAL stays consistent; only the fsync at commit is skipped
-                    await self.sql(Stmt("PRAGMA synchronous = NORMAL"))
+                    await self.sql(Stmt(session.SYNCHRONOUS_NORMAL))
                     # A build with secure_delete on (Debian's) zero-fills every page a cleanup
                     # frees and writes it twice (WAL, then file); FAST keeps zeroing the
                     # pages that stay in use and skips the freed ones (VACUUM drops those).
                     if self.secure_delete == SECURE_DELETE_ON:
-                        await self.sql(Stmt("PRAGMA secure_delete = FAST"))
-                await self.patiently(Stmt(BEGIN[mode]))
+                        await self.sql(Stmt(session.SECURE_DELETE_FAST))
+                await self.patiently(Stmt(session.BEGIN[mode]))
                 result = await drive(plan, self.sql)
-                await self.sql(Stmt("COMMIT"))
+                await self.sql(Stmt(session.COMMIT))
                 return result
             except BaseException:
                 # Also after a cancel: the connection runs statements in order, so this
                 # ROLLBACK follows a BEGIN still in flight ("no transaction" is fine).
                 with suppress(*SQLITE_ERRORS):
-                    await self.conn.execute("ROLLBACK")
+                    await self.conn.execute(session.ROLLBACK)
                 raise
             finally:
                 if mode == RELAXED:
                     with suppress(*SQLITE_ERRORS):
-                        await self.conn.execute("PRAGMA synchronous = FULL")
+                        await self.conn.execute(session.SYNCHRONOUS_FULL)
                         if self.secure_delete == SECURE_DELETE_ON:
-                            await self.conn.execute("PRAGMA secure_delete = ON")
+                            await self.conn.execute(session.SECURE_DELETE_RESTORED)
 
 
 class AsyncSqliteSaver(LoopBridge, AsyncHistorySaver):

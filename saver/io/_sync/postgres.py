@@ -18,8 +18,9 @@ from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool
 
 from saver.core import plans
+from saver.dialects import postgres as session
 from saver.dialects.base import Stmt
-from saver.dialects.postgres import DISCARD_PLANS, JIT_OFF, PostgresDialect, replan_due
+from saver.dialects.postgres import PostgresDialect, replan_due
 from saver.errors import SaverClosedError, TransientStorageError
 from saver.io._sync.saver import HistorySaver, drive
 from saver.io.bridge import ThreadBridge
@@ -87,7 +88,7 @@ class PostgresExecutor:
 
                 uses = self.uses[conn] = self.uses.get(conn, 0) + 1
                 if conn.autocommit and replan_due(uses):
-                    conn.execute(DISCARD_PLANS)
+                    conn.execute(session.DISCARD_PLANS)
 
                 try:
                     first = next(plan)
@@ -95,7 +96,7 @@ class PostgresExecutor:
                     return nothing.value
                 if mode == READ and conn.autocommit and first.jit_off:
                     with conn.pipeline():
-                        conn.execute(JIT_OFF)
+                        conn.execute(session.JIT_OFF)
                         return drive(plan, execute, first)
                 if mode == READ and conn.autocommit:
                     return drive(plan, execute, first)
@@ -108,14 +109,14 @@ class PostgresExecutor:
                         return drive(plan, execute, first)
                 with conn.pipeline(), conn.transaction():
                     if first.jit_off:
-                        conn.execute(JIT_OFF)
+                        conn.execute(session.JIT_OFF)
                     if mode == SNAPSHOT:
-                        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                        conn.execute(session.REPEATABLE_READ)
                     elif mode == RELAXED:  # transaction-scoped, so nothing leaks to the session
-                        conn.execute("SET LOCAL synchronous_commit TO OFF")
+                        conn.execute(session.NO_COMMIT_WAIT)
                         # The cleanup's list parameters inflate the planner's estimates past
                         # jit_above_cost, and compiling would cost more than the queries.
-                        conn.execute("SET LOCAL jit TO OFF")
+                        conn.execute(session.JIT_OFF_IN_TRANSACTION)
                     return drive(plan, execute, first)
         except POSTGRES_ERRORS as exc:
             error = from_postgres(exc, can_reconnect=self.pool is not None or bool(self.reopen))

@@ -1,4 +1,5 @@
-"""Hand-built checkpoints and direct row counts shared by the behaviour specifications."""
+"""Hand-built checkpoints, a graph with a subgraph, and direct row counts shared by the
+behaviour specifications."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Any
 import psycopg
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import Checkpoint, empty_checkpoint
+from langgraph.graph import END, START, StateGraph
+from typing_extensions import TypedDict
 
 from tests.support import raw_rows
 
@@ -122,16 +125,56 @@ def execute(store: Any, sql: str, params: tuple[Any, ...] = ()) -> None:
     raw_rows(store, sql, params)
 
 
+# Bytes no serializer reads: 0xc1 is the one byte msgpack never uses.
+GARBAGE = b"\xc1\xc1\xc1"
+
+
+class Sql(str):
+    """A value `damage` writes into the statement as SQL, not as a bound parameter."""
+
+
+def damage(store: Any, table: str, column: str, value: Any, thread_id: str, **key: Any) -> None:
+    """Overwrite `column` with `value` (bound, or `Sql` text written as is) in the rows of
+    `table` of one thread, narrowed by `key` (column=value, e.g. checkpoint_id=...), behind
+    the saver's back: a row as a bug, a disk or an older saver could leave it."""
+    new = value if isinstance(value, Sql) else "?"
+    where = " AND ".join(f"{name} = ?" for name in ("thread_id", *key))
+    params = (thread_id, *key.values())
+    execute(
+        store,
+        f"UPDATE {table} SET {column} = {new} WHERE {where}",
+        params if isinstance(value, Sql) else (value, *params),
+    )
+
+
 def corrupt_json(store: Any, column: str, thread_id: str, cid: str) -> None:
     """Make a JSON column (`metadata`, `blob_versions`) of one checkpoint row unreadable as
     the object it must be, behind the saver's back: text that is not JSON on SQLite; on
     PostgreSQL, whose jsonb holds only valid JSON, a JSON array where the object belongs."""
     bad = "{not json" if store.schema is None else '["not", "an", "object"]'
-    execute(
-        store,
-        f"UPDATE history_checkpoints SET {column} = ? WHERE thread_id = ? AND checkpoint_id = ?",
-        (bad, thread_id, cid),
-    )
+    damage(store, "history_checkpoints", column, bad, thread_id, checkpoint_id=cid)
+
+
+class State(TypedDict):
+    x: str
+
+
+def build_graph_with_subgraph(checkpointer: Any, *, suffix: str) -> Any:
+    """A graph whose one node is a compiled subgraph (checkpoint_ns "child:<task id>"): its
+    node `inner` appends `suffix` to x."""
+
+    def inner(state: State) -> dict[str, str]:
+        return {"x": state["x"] + suffix}
+
+    sub = StateGraph(State)
+    sub.add_node("inner", inner)
+    sub.add_edge(START, "inner")
+    sub.add_edge("inner", END)
+    graph = StateGraph(State)
+    graph.add_node("child", sub.compile())
+    graph.add_edge(START, "child")
+    graph.add_edge("child", END)
+    return graph.compile(checkpointer=checkpointer)
 
 
 def ids(tuples: list[Any]) -> list[str]:

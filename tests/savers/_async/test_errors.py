@@ -16,10 +16,12 @@ from saver.errors import (
     TransientStorageError,
 )
 from tests.savers._async.spec_helpers import (
+    GARBAGE,
+    Sql,
     checkpoint_id,
     config,
     corrupt_json,
-    execute,
+    damage,
     ids,
     make_checkpoint,
     put_counter_chain,
@@ -291,10 +293,13 @@ async def test_a_corrupt_checkpoint_row_raises_corrupt_row_error_naming_thread_a
     async with open_saver() as cp:
         await put_counter_chain(cp, "broken", 3)
         await put_counter_chain(cp, "other", 2)
-    execute(
+    damage(
         open_saver,
-        "UPDATE history_checkpoints SET checkpoint = ? WHERE thread_id = ? AND checkpoint_id = ?",
-        (b"\xc1\xc1\xc1", "broken", checkpoint_id(3)),
+        "history_checkpoints",
+        "checkpoint",
+        GARBAGE,
+        "broken",
+        checkpoint_id=checkpoint_id(3),
     )
     async with open_saver() as cp:
         with pytest.raises(CorruptRowError) as caught:
@@ -309,10 +314,13 @@ async def test_a_corrupt_checkpoint_row_leaves_every_other_checkpoint_loadable(
     async with open_saver() as cp:
         await put_counter_chain(cp, "broken", 3)
         await put_counter_chain(cp, "other", 2)
-    execute(
+    damage(
         open_saver,
-        "UPDATE history_checkpoints SET checkpoint = ? WHERE thread_id = ? AND checkpoint_id = ?",
-        (b"\xc1\xc1\xc1", "broken", checkpoint_id(3)),
+        "history_checkpoints",
+        "checkpoint",
+        GARBAGE,
+        "broken",
+        checkpoint_id=checkpoint_id(3),
     )
     async with open_saver() as cp:
         with pytest.raises(CorruptRowError):
@@ -327,11 +335,7 @@ async def test_a_corrupt_checkpoint_row_leaves_every_other_checkpoint_loadable(
 async def test_a_corrupt_blob_raises_corrupt_row_error_naming_the_thread(open_saver: Any) -> None:
     async with open_saver() as cp:
         await put_counter_chain(cp, "broken", 3)
-    execute(
-        open_saver,
-        "UPDATE history_blobs SET data = ? WHERE thread_id = ? AND channel = ? AND version = ?",
-        (b"\xc1\xc1\xc1", "broken", "count", "3"),
-    )
+    damage(open_saver, "history_blobs", "data", GARBAGE, "broken", channel="count", version="3")
     async with open_saver() as cp:
         with pytest.raises(CorruptRowError) as caught:
             await cp.aget_tuple(config("broken"))
@@ -343,11 +347,7 @@ async def test_a_corrupt_blob_leaves_checkpoints_not_using_it_loadable(open_save
     async with open_saver() as cp:
         await put_counter_chain(cp, "broken", 3)
         await put_counter_chain(cp, "other", 2)
-    execute(
-        open_saver,
-        "UPDATE history_blobs SET data = ? WHERE thread_id = ? AND channel = ? AND version = ?",
-        (b"\xc1\xc1\xc1", "broken", "count", "3"),
-    )
+    damage(open_saver, "history_blobs", "data", GARBAGE, "broken", channel="count", version="3")
     async with open_saver() as cp:
         with pytest.raises(CorruptRowError):
             [t async for t in cp.alist(config("broken"))]
@@ -372,11 +372,7 @@ async def test_corrupt_metadata_raises_corrupt_row_error_naming_the_checkpoint(
 async def test_a_corrupt_pending_write_raises_corrupt_row_error(open_saver: Any) -> None:
     async with open_saver() as cp:
         await put_counter_chain(cp, "broken", 2, with_writes=True)
-    execute(
-        open_saver,
-        "UPDATE history_writes SET data = ? WHERE thread_id = ? AND checkpoint_id = ?",
-        (b"\xc1\xc1\xc1", "broken", checkpoint_id(2)),
-    )
+    damage(open_saver, "history_writes", "data", GARBAGE, "broken", checkpoint_id=checkpoint_id(2))
     async with open_saver() as cp:
         with pytest.raises(CorruptRowError) as caught:
             await cp.aget_tuple(config("broken"))
@@ -391,11 +387,7 @@ async def test_a_blob_in_an_unknown_format_raises_corrupt_row_error_asking_for_a
 ) -> None:
     async with open_saver() as cp:
         await put_counter_chain(cp, "future", 2)
-    execute(
-        open_saver,
-        "UPDATE history_blobs SET format = 99 WHERE thread_id = ? AND channel = ?",
-        ("future", "count"),
-    )
+    damage(open_saver, "history_blobs", "format", Sql("99"), "future", channel="count")
     async with open_saver() as cp:
         with pytest.raises(CorruptRowError, match="upgrade"):
             await cp.aget_tuple(config("future"))

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from langgraph.graph import END, START, StateGraph
-from typing_extensions import TypedDict
-
 from tests.savers._async.spec_helpers import (
     TABLES,
+    build_graph_with_subgraph,
     checkpoint_id,
     config,
     count_rows,
@@ -174,36 +172,17 @@ async def test_hand_built_checkpoint_ns_is_kept_apart_within_each_namespace(
             assert ids(listed) == [checkpoint_id(2)]
 
 
-class State(TypedDict):
-    x: str
-
-
-def build_graph_with_subgraph(checkpointer: Any) -> Any:
-    def inner(state: State) -> dict[str, str]:
-        return {"x": state["x"] + "-inner"}
-
-    sub = StateGraph(State)
-    sub.add_node("inner", inner)
-    sub.add_edge(START, "inner")
-    sub.add_edge("inner", END)
-    graph = StateGraph(State)
-    graph.add_node("child", sub.compile())
-    graph.add_edge(START, "child")
-    graph.add_edge("child", END)
-    return graph.compile(checkpointer=checkpointer)
-
-
 async def test_subgraph_checkpoints_of_a_real_graph_stay_in_their_namespace(
     open_saver: Any,
 ) -> None:
     async with open_saver(namespace=USER) as user, open_saver(namespace=ADMIN) as admin:
         cfg = {"configurable": {"thread_id": "shared"}}
-        assert await build_graph_with_subgraph(user).ainvoke({"x": "user"}, cfg) == {
-            "x": "user-inner"
-        }
-        assert await build_graph_with_subgraph(admin).ainvoke({"x": "admin"}, cfg) == {
-            "x": "admin-inner"
-        }
+        assert await build_graph_with_subgraph(user, suffix="-inner").ainvoke(
+            {"x": "user"}, cfg
+        ) == {"x": "user-inner"}
+        assert await build_graph_with_subgraph(admin, suffix="-inner").ainvoke(
+            {"x": "admin"}, cfg
+        ) == {"x": "admin-inner"}
         for cp, who in ((user, "user"), (admin, "admin")):
             listed = [t async for t in cp.alist(cfg)]
             child_ns = {

@@ -17,10 +17,12 @@ from saver.errors import (
     TransientStorageError,
 )
 from tests.savers._sync.spec_helpers import (
+    GARBAGE,
+    Sql,
     checkpoint_id,
     config,
     corrupt_json,
-    execute,
+    damage,
     ids,
     make_checkpoint,
     put_counter_chain,
@@ -292,10 +294,13 @@ def test_a_corrupt_checkpoint_row_raises_corrupt_row_error_naming_thread_and_che
     with open_saver() as cp:
         put_counter_chain(cp, "broken", 3)
         put_counter_chain(cp, "other", 2)
-    execute(
+    damage(
         open_saver,
-        "UPDATE history_checkpoints SET checkpoint = ? WHERE thread_id = ? AND checkpoint_id = ?",
-        (b"\xc1\xc1\xc1", "broken", checkpoint_id(3)),
+        "history_checkpoints",
+        "checkpoint",
+        GARBAGE,
+        "broken",
+        checkpoint_id=checkpoint_id(3),
     )
     with open_saver() as cp:
         with pytest.raises(CorruptRowError) as caught:
@@ -310,10 +315,13 @@ def test_a_corrupt_checkpoint_row_leaves_every_other_checkpoint_loadable(
     with open_saver() as cp:
         put_counter_chain(cp, "broken", 3)
         put_counter_chain(cp, "other", 2)
-    execute(
+    damage(
         open_saver,
-        "UPDATE history_checkpoints SET checkpoint = ? WHERE thread_id = ? AND checkpoint_id = ?",
-        (b"\xc1\xc1\xc1", "broken", checkpoint_id(3)),
+        "history_checkpoints",
+        "checkpoint",
+        GARBAGE,
+        "broken",
+        checkpoint_id=checkpoint_id(3),
     )
     with open_saver() as cp:
         with pytest.raises(CorruptRowError):
@@ -328,11 +336,7 @@ def test_a_corrupt_checkpoint_row_leaves_every_other_checkpoint_loadable(
 def test_a_corrupt_blob_raises_corrupt_row_error_naming_the_thread(open_saver: Any) -> None:
     with open_saver() as cp:
         put_counter_chain(cp, "broken", 3)
-    execute(
-        open_saver,
-        "UPDATE history_blobs SET data = ? WHERE thread_id = ? AND channel = ? AND version = ?",
-        (b"\xc1\xc1\xc1", "broken", "count", "3"),
-    )
+    damage(open_saver, "history_blobs", "data", GARBAGE, "broken", channel="count", version="3")
     with open_saver() as cp:
         with pytest.raises(CorruptRowError) as caught:
             cp.get_tuple(config("broken"))
@@ -344,11 +348,7 @@ def test_a_corrupt_blob_leaves_checkpoints_not_using_it_loadable(open_saver: Any
     with open_saver() as cp:
         put_counter_chain(cp, "broken", 3)
         put_counter_chain(cp, "other", 2)
-    execute(
-        open_saver,
-        "UPDATE history_blobs SET data = ? WHERE thread_id = ? AND channel = ? AND version = ?",
-        (b"\xc1\xc1\xc1", "broken", "count", "3"),
-    )
+    damage(open_saver, "history_blobs", "data", GARBAGE, "broken", channel="count", version="3")
     with open_saver() as cp:
         with pytest.raises(CorruptRowError):
             [t for t in cp.list(config("broken"))]
@@ -373,11 +373,7 @@ def test_corrupt_metadata_raises_corrupt_row_error_naming_the_checkpoint(
 def test_a_corrupt_pending_write_raises_corrupt_row_error(open_saver: Any) -> None:
     with open_saver() as cp:
         put_counter_chain(cp, "broken", 2, with_writes=True)
-    execute(
-        open_saver,
-        "UPDATE history_writes SET data = ? WHERE thread_id = ? AND checkpoint_id = ?",
-        (b"\xc1\xc1\xc1", "broken", checkpoint_id(2)),
-    )
+    damage(open_saver, "history_writes", "data", GARBAGE, "broken", checkpoint_id=checkpoint_id(2))
     with open_saver() as cp:
         with pytest.raises(CorruptRowError) as caught:
             cp.get_tuple(config("broken"))
@@ -392,11 +388,7 @@ def test_a_blob_in_an_unknown_format_raises_corrupt_row_error_asking_for_an_upgr
 ) -> None:
     with open_saver() as cp:
         put_counter_chain(cp, "future", 2)
-    execute(
-        open_saver,
-        "UPDATE history_blobs SET format = 99 WHERE thread_id = ? AND channel = ?",
-        ("future", "count"),
-    )
+    damage(open_saver, "history_blobs", "format", Sql("99"), "future", channel="count")
     with open_saver() as cp:
         with pytest.raises(CorruptRowError, match="upgrade"):
             cp.get_tuple(config("future"))

@@ -6,12 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from langgraph.graph import END, START, StateGraph
-from typing_extensions import TypedDict
 
 from saver.core.plans import PAGE_SIZE
 from saver.errors import InvalidConfigError
 from tests.savers._sync.spec_helpers import (
+    build_graph_with_subgraph,
     checkpoint_id,
     config,
     count_statements,
@@ -175,32 +174,13 @@ def test_filter_combines_with_limit_and_before(open_saver: Any) -> None:
     assert ids(found) == [checkpoint_id(4), checkpoint_id(3)]
 
 
-class State(TypedDict):
-    x: str
-
-
-def build_graph_with_subgraph(checkpointer: Any) -> Any:
-    def inner(state: State) -> dict[str, str]:
-        return {"x": state["x"] + "!"}
-
-    sub = StateGraph(State)
-    sub.add_node("inner", inner)
-    sub.add_edge(START, "inner")
-    sub.add_edge("inner", END)
-    graph = StateGraph(State)
-    graph.add_node("child", sub.compile())
-    graph.add_edge(START, "child")
-    graph.add_edge("child", END)
-    return graph.compile(checkpointer=checkpointer)
-
-
 def test_filter_on_parents_finds_the_subgraph_checkpoints_of_a_parent(
     open_saver: Any,
 ) -> None:
     """LangGraph records a subgraph's parent as metadata {"parents": {"": parent_id}}."""
     with open_saver() as cp:
         cfg = {"configurable": {"thread_id": "t"}}
-        build_graph_with_subgraph(cp).invoke({"x": "a"}, cfg)
+        build_graph_with_subgraph(cp, suffix="!").invoke({"x": "a"}, cfg)
         everything = [t for t in cp.list(cfg)]
         children = [t for t in everything if t.config["configurable"]["checkpoint_ns"]]
         (parent_id,) = {t.metadata["parents"][""] for t in children}

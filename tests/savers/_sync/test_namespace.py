@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from langgraph.graph import END, START, StateGraph
-from typing_extensions import TypedDict
-
 from tests.savers._sync.spec_helpers import (
     TABLES,
+    build_graph_with_subgraph,
     checkpoint_id,
     config,
     count_rows,
@@ -175,36 +173,17 @@ def test_hand_built_checkpoint_ns_is_kept_apart_within_each_namespace(
             assert ids(listed) == [checkpoint_id(2)]
 
 
-class State(TypedDict):
-    x: str
-
-
-def build_graph_with_subgraph(checkpointer: Any) -> Any:
-    def inner(state: State) -> dict[str, str]:
-        return {"x": state["x"] + "-inner"}
-
-    sub = StateGraph(State)
-    sub.add_node("inner", inner)
-    sub.add_edge(START, "inner")
-    sub.add_edge("inner", END)
-    graph = StateGraph(State)
-    graph.add_node("child", sub.compile())
-    graph.add_edge(START, "child")
-    graph.add_edge("child", END)
-    return graph.compile(checkpointer=checkpointer)
-
-
 def test_subgraph_checkpoints_of_a_real_graph_stay_in_their_namespace(
     open_saver: Any,
 ) -> None:
     with open_saver(namespace=USER) as user, open_saver(namespace=ADMIN) as admin:
         cfg = {"configurable": {"thread_id": "shared"}}
-        assert build_graph_with_subgraph(user).invoke({"x": "user"}, cfg) == {
-            "x": "user-inner"
-        }
-        assert build_graph_with_subgraph(admin).invoke({"x": "admin"}, cfg) == {
-            "x": "admin-inner"
-        }
+        assert build_graph_with_subgraph(user, suffix="-inner").invoke(
+            {"x": "user"}, cfg
+        ) == {"x": "user-inner"}
+        assert build_graph_with_subgraph(admin, suffix="-inner").invoke(
+            {"x": "admin"}, cfg
+        ) == {"x": "admin-inner"}
         for cp, who in ((user, "user"), (admin, "admin")):
             listed = [t for t in cp.list(cfg)]
             child_ns = {

@@ -2,10 +2,9 @@
 writer on the same storage waits meanwhile.
 
     scripts/bench --backend retention [--quick] [--json PATH]
-    python -m scripts.bench_retention [--quick] [--json PATH]
 
 Per backend (SQLite: a file in a temp dir; PostgreSQL: a fresh database per run, dropped at the
-end, on the server scripts/bench_postgres.py uses):
+end, on the server postgres.py uses: databases.server_url):
 
 1. Build `threads` x `checkpoints` through the saver's own put/put_writes plans (plans.put,
    plans.put_writes), a whole thread per transaction. Each checkpoint is LangGraph-shaped
@@ -25,8 +24,6 @@ end, on the server scripts/bench_postgres.py uses):
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import shutil
 import sqlite3
@@ -65,8 +62,17 @@ from saver.dialects.postgres import PostgresDialect
 from saver.dialects.sqlite import SQLITE
 from saver.io.modes import WRITE
 from saver.retention.job import CleanupReport
-from scripts.bench_app import RATE, Metric, disk_bytes, fmt, header, json_payload, print_verdicts
-from scripts.bench_postgres import fresh_databases, git_revision, server_url, with_dbname
+from scripts.benchmarks.common import (
+    RATE,
+    Metric,
+    disk_bytes,
+    fmt,
+    git_revision,
+    header,
+    json_payload,
+    print_verdicts,
+)
+from scripts.benchmarks.databases import fresh_databases, server_url, with_dbname
 
 KEEP = 10  # cleanup(RetentionPolicy(keep_last=KEEP))
 GOAL = 50_000  # checkpoints deleted per second, SQLite, cleanup alone
@@ -670,20 +676,3 @@ def run(quick: bool = False) -> dict[str, Any]:
     print(f"\n(ran in {seconds} s)")
     info = {"sizes": asdict(sizes), "keep_last": KEEP, "seconds": seconds, "results": results}
     return json_payload(metrics, info)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m scripts.bench_retention", description=__doc__.splitlines()[0]
-    )
-    parser.add_argument("--quick", action="store_true", help="100 threads x 50 checkpoints")
-    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the numbers here")
-    args = parser.parse_args(argv)
-    out = run(quick=args.quick)
-    if args.json:
-        args.json.write_text(json.dumps(out, indent=2) + "\n")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -5,8 +5,6 @@ graphs wrote (chat turns, an interrupt left waiting, a subgraph, forks)."""
 from __future__ import annotations
 
 import json
-import uuid
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
@@ -17,14 +15,12 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.types import interrupt
 
-from saver import PostgresSaver, SqliteSaver
+from tests.cli import stores
 from tests.cli.commands import saver_cli
-from tests.pg import server_url
-from tests.support import drop_schema, raw_rows
+from tests.support import raw_rows
 
 ALICE, BOB, OTHER, REVIEW = "org-1:user-1:s1", "org-1:user-2:s1", "other", "review"
 WRITE_ORDER = (ALICE, BOB, REVIEW, OTHER)  # OTHER is forked last: the newest update
-KINDS = ("sqlite", "postgres")
 
 
 class Chat(TypedDict):
@@ -73,18 +69,10 @@ def conf(thread: str, checkpoint: str | None = None, **extra: Any) -> dict[str, 
 
 
 @dataclass
-class Store:
-    path: str  # the SQLite file, or the PostgreSQL server URL (what raw_rows reads)
-    schema: str | None
-    url: str  # what the command line gets
+class Store(stores.Store):
     fork_parent: str = ""  # the checkpoint update_state forked OTHER from
     copy_parent: str = ""  # the parent of the "fork" (as_node="__copy__") checkpoint
     extra: dict[str, Any] = field(default_factory=dict)
-
-    def open(self) -> AbstractContextManager[Any]:
-        if self.schema is None:
-            return SqliteSaver.from_conn_string(self.path)
-        return PostgresSaver.from_conn_string(self.path, schema=self.schema)
 
     def history(self, thread: str) -> list[Any]:
         """The root namespace's StateSnapshots, newest first, as LangGraph reads them."""
@@ -169,26 +157,19 @@ def write_history(store: Store) -> None:
         store.copy_parent = copy.parent_config["configurable"]["checkpoint_id"]
 
 
-def make_store(kind: str, where: Path, finalize: Any) -> Store:
-    if kind == "sqlite":
-        path = str(where / f"history-{uuid.uuid4().hex[:8]}.db")
-        return Store(path, None, f"sqlite:///{path}")  # an absolute path: sqlite:////tmp/...
-    url, schema = server_url(), f"t_{uuid.uuid4().hex[:16]}"
-    finalize(lambda: drop_schema(url, schema))
-    return Store(url, schema, f"{url}{'&' if '?' in url else '?'}schema={schema}")
-
-
-@pytest.fixture(scope="module", params=KINDS)
+@pytest.fixture(scope="module", params=stores.KINDS)
 def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Store:
     """Read-only: tests that write use `fresh`."""
-    made = make_store(request.param, tmp_path_factory.mktemp("store"), request.addfinalizer)
+    made = stores.make_store(
+        request.param, tmp_path_factory.mktemp("store"), request.addfinalizer, Store
+    )
     write_history(made)
     return made
 
 
-@pytest.fixture(params=KINDS)
+@pytest.fixture(params=stores.KINDS)
 def fresh(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    made = make_store(request.param, tmp_path, request.addfinalizer)
+    made = stores.make_store(request.param, tmp_path, request.addfinalizer, Store)
     write_history(made)
     return made
 
@@ -197,7 +178,7 @@ def fresh(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
 def elsewhere(fresh: Store, request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     """An empty store of the other backend (no setup: import and copy create it)."""
     kind = "postgres" if fresh.schema is None else "sqlite"
-    return make_store(kind, tmp_path, request.addfinalizer)
+    return stores.make_store(kind, tmp_path, request.addfinalizer, Store)
 
 
 def ok(*args: str, **kwargs: Any) -> str:

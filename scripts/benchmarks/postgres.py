@@ -1,11 +1,10 @@
 """Ours against LangGraph's PostgresSaver and AsyncPostgresSaver on a real PostgreSQL, in one run.
 
     scripts/bench --backend postgres [--quick] [--json PATH]
-    python -m scripts.bench_postgres [--quick] [--json PATH]
 
-The server is SAVER_BENCH_POSTGRES_URL, else the one the tests use (tests/pg.py). Each saver
-gets a fresh database (bench_lg_<hex>, bench_ours_<hex>), dropped at the end, so the bytes are
-each saver's own tables. Three parts, all on the chat of scripts/bench_graphs.py:
+The server is SAVER_BENCH_POSTGRES_URL, else the one the tests use (databases.server_url). Each
+saver gets a fresh database (bench_lg_<hex>, bench_ours_<hex>), dropped at the end, so the bytes
+are each saver's own tables. Three parts, all on the chat of graphs.py:
 
 1. One chat, turn by turn, each saver on one connection (the sync classes): put latency, bytes
    after `size_turns` turns, then the full history of the 600+-checkpoint thread and get_tuple.
@@ -25,21 +24,15 @@ count), and the same load on an InMemorySaver: what the graph and serde cost wit
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
-import os
 import statistics
-import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 import psycopg
@@ -49,15 +42,15 @@ from langgraph.checkpoint.postgres import PostgresSaver as LangGraphPostgresSave
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver as LangGraphAsyncPostgresSaver
 from langgraph.graph.state import CompiledStateGraph
 from psycopg import sql
-from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from saver import AsyncPostgresSaver, PostgresSaver
-from scripts.bench_app import (
+from scripts.benchmarks.common import (
     RATE,
     Metric,
     Side,
+    git_revision,
     header,
     interleaved,
     json_payload,
@@ -67,8 +60,10 @@ from scripts.bench_app import (
     read_metrics,
     run_chat,
 )
-from scripts.bench_graphs import (
-    PutTimer,
+from scripts.benchmarks.databases import fresh_databases, server_url
+from scripts.benchmarks.graphs import (
+    TimedLangGraphPostgres,
+    TimedOurPostgres,
     async_chat_graph,
     chat_graph,
     expected_checkpoints,
@@ -147,14 +142,6 @@ class CallTimer:
             return await super().aput_writes(*args, **kwargs)  # type: ignore[misc]
 
 
-class TimedLangGraphPostgres(PutTimer, LangGraphPostgresSaver):
-    """LangGraph's PostgresSaver, timing its puts."""
-
-
-class TimedOurPostgres(PutTimer, PostgresSaver):
-    """saver.PostgresSaver, timing its puts."""
-
-
 class CountedLangGraphPostgres(CallTimer, LangGraphPostgresSaver):
     pass
 
@@ -216,37 +203,6 @@ class HeldLock:
 
 
 # --- databases -----------------------------------------------------------------------------
-
-
-def server_url() -> str:
-    if url := os.environ.get("SAVER_BENCH_POSTGRES_URL"):
-        return url
-    from tests.pg import server_url as test_server_url
-
-    return test_server_url()
-
-
-def with_dbname(url: str, dbname: str) -> str:
-    return make_conninfo(url, dbname=dbname)
-
-
-@contextmanager
-def fresh_databases(url: str, names: list[str]) -> Iterator[dict[str, str]]:
-    """A new, empty database per name; yields their URLs; drops them afterwards."""
-    suffix = uuid.uuid4().hex[:10]
-    dbs = {name: f"bench_{name.lower()[:4]}_{suffix}" for name in names}
-    made: list[str] = []
-    try:
-        with psycopg.connect(url, autocommit=True) as admin:
-            for db in dbs.values():
-                admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db)))
-                made.append(db)
-        yield {name: with_dbname(url, db) for name, db in dbs.items()}
-    finally:
-        with psycopg.connect(url, autocommit=True) as admin:
-            for db in made:
-                drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-                admin.execute(drop.format(sql.Identifier(db)))
 
 
 def table_bytes(url: str, tables: tuple[str, ...]) -> dict[str, int]:
@@ -506,21 +462,6 @@ def threaded_part(urls: dict[str, str], sizes: Sizes, expected: dict[str, int]) 
 # --- the run -------------------------------------------------------------------------------
 
 
-def git_revision() -> str:
-    """The commit the measured saver/ is at, "+dirty" if saver/ has uncommitted changes."""
-    root = Path(__file__).resolve().parent.parent
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "saver"], cwd=root, capture_output=True
-        ).stdout.strip()
-    except OSError:
-        return "unknown"
-    return (head or "unknown") + ("+dirty" if dirty else "")
-
-
 def run(quick: bool = False) -> dict[str, Any]:
     """The whole PostgreSQL comparison: prints its table, returns the numbers for --json."""
     sizes = QUICK if quick else FULL
@@ -578,20 +519,3 @@ def report(metrics: list[Metric], rows: list[Row], info: dict[str, Any], sizes: 
     print()
     print_verdicts(metrics)
     print(f"\n(ran in {info['seconds']} s)")
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m scripts.bench_postgres", description=__doc__.splitlines()[0]
-    )
-    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
-    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the numbers here")
-    args = parser.parse_args(argv)
-    out = run(quick=args.quick)
-    if args.json:
-        args.json.write_text(json.dumps(out, indent=2) + "\n")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

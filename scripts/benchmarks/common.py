@@ -1,28 +1,19 @@
-"""Ours against LangGraph's savers on the same chat graph, in one run, as ratios.
-
-    scripts/bench [--backend sqlite|postgres|retention|all] [--turns N] [--quick] [--json PATH]
-                  [--same-sync]
-    scripts/bench --scale [--backend sqlite|postgres|all] [--levels 1000,100000,1000000]
-
-SQLite: each saver gets its own fresh file in a temp dir. Both run the same chat turn by turn and
-every timed operation alternates between them, so a noisy machine slows both alike.
-`--backend postgres` (or the default, `all`) also runs scripts/bench_postgres.py, and
-`--backend retention` (or `all`) scripts/bench_retention.py: cleanup on both databases.
-"""
+"""What every benchmark shares: the Metric a comparison row holds and how it prints (fmt,
+print_table, print_verdicts, json_payload), the header line, the bytes of a SQLite file, the
+git revision of saver/, and the turn-by-turn chat on two savers that chat.py and postgres.py
+time alike (Side, run_chat, interleaved, put_metrics, read_metrics)."""
 
 from __future__ import annotations
 
-import argparse
 import gc
-import json
 import os
 import sqlite3
 import statistics
+import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
-from contextlib import ExitStack, closing
+from contextlib import closing
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -31,21 +22,15 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 
-from scripts.bench_graphs import (
-    TimedLangGraphSaver,
-    TimedOurSaver,
-    chat_graph,
-    expected_checkpoints,
-    user_input,
-)
+from scripts.benchmarks.graphs import user_input
 
 THREAD: RunnableConfig = {"configurable": {"thread_id": "chat"}}
 LIST_GOAL = 5.0  # ours must list the history at least this many times faster
 LIST_X = f"x{LIST_GOAL:g}"
 TIE = 0.05  # a ratio this close to 1 is noise on a small, busy machine
 Stat = Callable[[list[float]], float]
-SYNCHRONOUS = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
 RATE = "turns/s"
+ROOT = Path(__file__).resolve().parents[2]  # the repository: saver/ is measured from here
 
 
 @dataclass
@@ -138,12 +123,6 @@ def disk_bytes(path: Path) -> int:
     return path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
 
 
-def pragmas(conn: sqlite3.Connection) -> str:
-    mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
-    sync = conn.execute("PRAGMA synchronous").fetchone()[0]
-    return f"journal_mode={mode} synchronous={SYNCHRONOUS.get(sync, sync)}"
-
-
 def put_metrics(sides: list[Side], turns: int) -> list[Metric]:
     """Median put near turn 10 and over the last 5 turns, from each saver's put_log."""
     early = min(10, turns)
@@ -155,18 +134,6 @@ def put_metrics(sides: list[Side], turns: int) -> list[Metric]:
         label = f"put, median at turns {window.start}-{window.stop - 1}"
         puts = [statistics.median(dt for t, dt in s.saver.put_log if t in window) for s in sides]
         metrics.append(Metric.of(label, puts, "s", "le"))
-    return metrics
-
-
-def chat_metrics(sides: list[Side], turns: int, info: dict[str, Any]) -> list[Metric]:
-    print(f"chat: {turns} turns on both savers ...", file=sys.stderr, flush=True)
-    run_chat(sides, turns)
-    metrics = put_metrics(sides, turns)
-    chats = [s.chat_seconds for s in sides]
-    metrics.append(Metric.of(f"chat, {turns} x graph.invoke", chats, "s"))
-    sizes = [disk_bytes(s.path) for s in sides if s.path is not None]
-    metrics.append(Metric.of("bytes on disk (file + wal)", sizes, "B"))
-    info["pragmas"] = {s.name: pragmas(s.saver.conn) for s in sides}
     return metrics
 
 
@@ -231,49 +198,9 @@ def print_verdicts(metrics: list[Metric]) -> None:
         print(f"{'MET    ' if verdict else 'NOT MET'}  {m.label}: {detail}")
 
 
-def report(metrics: list[Metric], info: dict[str, Any]) -> None:
-    print_table(metrics)
-    n = info["checkpoints"]
-    print(
-        f"\n{n} checkpoints (expected {info['expected_checkpoints']}), "
-        f"{info['messages']} messages, "
-        f"same final messages: {'yes' if info['same_final_messages'] else 'NO'}"
-    )
-    for name, text in info["pragmas"].items():
-        print(f"{name}: {text}")
-    if n < 600:
-        print(f"note: the list goal is for >= 600 checkpoints; this run has {n}")
-    print()
-    print_verdicts(metrics)
-
-
 def header(*packages: str) -> str:
     names = ", ".join(f"{p} {version(p)}" for p in ("langgraph", *packages))
     return f"{names}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs"
-
-
-def run_sqlite(args: argparse.Namespace) -> dict[str, Any]:
-    """The SQLite comparison: prints its table, returns the numbers for --json."""
-    turns = args.turns or (20 if args.quick else 200)
-    list_reps, get_reps = (5, 50) if args.quick else (3, 200)
-    print(f"{header('langgraph-checkpoint-sqlite')}, SQLite {sqlite3.sqlite_version}\n", flush=True)
-    started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="saver-bench-") as tmp, ExitStack() as stack:
-        sides = []
-        for name, cls in (("LangGraph", TimedLangGraphSaver), ("ours", TimedOurSaver)):
-            path = Path(tmp) / f"{name.lower()}.sqlite"
-            saver: Any = stack.enter_context(cls.from_conn_string(str(path)))
-            if args.same_sync:
-                saver.conn.execute("PRAGMA synchronous = NORMAL")
-            sides.append(Side(name, saver, chat_graph(saver), path))
-        info: dict[str, Any] = {"turns": turns, "same_sync": args.same_sync}
-        info["expected_checkpoints"] = expected_checkpoints(turns)
-        metrics = chat_metrics(sides, turns, info)
-        metrics += read_metrics(sides, list_reps, get_reps, info)
-    info["seconds"] = round(time.perf_counter() - started, 1)
-    report(metrics, info)
-    print(f"\n(ran in {info['seconds']} s)")
-    return json_payload(metrics, info)
 
 
 def json_payload(metrics: list[Metric], info: dict[str, Any]) -> dict[str, Any]:
@@ -281,57 +208,15 @@ def json_payload(metrics: list[Metric], info: dict[str, Any]) -> dict[str, Any]:
     return {"info": info, "metrics": rows}
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.splitlines()[0])
-    backends = ("sqlite", "postgres", "retention", "storage", "all")
-    parser.add_argument("--backend", choices=backends, default="all", help="default: all")
-    parser.add_argument("--turns", type=int, help="SQLite: user turns in the chat (default 200)")
-    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
-    json_help = "also write the numbers here, as {backend: {info, metrics}}"
-    parser.add_argument("--json", type=Path, metavar="PATH", help=json_help)
-    plot_help = "storage: write the bytes-against-turns plot (PNG) here"
-    parser.add_argument("--plot", type=Path, metavar="PATH", help=plot_help)
-    scale_help = "cost at 10^3, 10^5, 10^6 checkpoints (scripts/bench_scale.py) instead"
-    parser.add_argument("--scale", action="store_true", help=scale_help)
-    levels_help = "--scale: comma-separated checkpoint counts (default 1000,100000,1000000)"
-    parser.add_argument("--levels", help=levels_help)
-    sync_help = "SQLite: give LangGraph's saver synchronous=NORMAL too: no fsync per put"
-    parser.add_argument("--same-sync", action="store_true", help=sync_help)
-    args = parser.parse_args(argv)
-    if args.turns is not None and args.turns < 1:
-        parser.error("--turns must be at least 1")
-    out: dict[str, Any] = {}
-    if args.scale:
-        from scripts import bench_scale
-
-        levels = tuple(int(n) for n in args.levels.split(",")) if args.levels else None
-        chosen = ("sqlite", "postgres") if args.backend == "all" else (args.backend,)
-        if not set(chosen) <= {"sqlite", "postgres"}:
-            parser.error("--scale runs on --backend sqlite, postgres or all")
-        out["scale"] = bench_scale.run(chosen, levels or bench_scale.LEVELS)
-        args.backend = "none"
-    if args.backend in ("sqlite", "all"):
-        print("=== SQLite ===", flush=True)
-        out["sqlite"] = run_sqlite(args)
-    if args.backend in ("postgres", "all"):
-        from scripts import bench_postgres  # imports this module: load it only when needed
-
-        print("\n=== PostgreSQL ===" if out else "=== PostgreSQL ===", flush=True)
-        out["postgres"] = bench_postgres.run(quick=args.quick)
-    if args.backend in ("retention", "all"):
-        from scripts import bench_retention  # imports this module too
-
-        print("\n=== Retention ===" if out else "=== Retention ===", flush=True)
-        out["retention"] = bench_retention.run(quick=args.quick)
-    if args.backend in ("storage", "all"):
-        from scripts import bench_storage  # imports this module too
-
-        print("\n=== Storage ===" if out else "=== Storage ===", flush=True)
-        out["storage"] = bench_storage.run(args.turns or 200, args.quick, args.plot)
-    if args.json:
-        args.json.write_text(json.dumps(out, indent=2) + "\n")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def git_revision() -> str:
+    """The commit the measured saver/ is at, "+dirty" if saver/ has uncommitted changes."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "saver"], cwd=ROOT, capture_output=True
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    return (head or "unknown") + ("+dirty" if dirty else "")

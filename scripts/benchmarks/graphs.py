@@ -1,4 +1,5 @@
-"""What the benchmark runs: savers that time their puts, and a chat graph to run on them.
+"""What the benchmarks run: savers that time their puts (SQLite and PostgreSQL, LangGraph's and
+ours), and a chat graph to run on them.
 
 The chat has a fake, deterministic model. One turn is a user message, then the model. On every
 `TOOL_EVERY`-th turn the model first asks for a tool, the tool node answers with a ToolMessage
@@ -14,11 +15,12 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.postgres import PostgresSaver as LangGraphPostgresSaver
 from langgraph.checkpoint.sqlite import SqliteSaver as LangGraphSqliteSaver
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
-from saver import SqliteSaver
+from saver import PostgresSaver, SqliteSaver
 
 TOOL_EVERY = 3
 WORDS = (
@@ -50,6 +52,14 @@ class TimedLangGraphSaver(PutTimer, LangGraphSqliteSaver):
 
 class TimedOurSaver(PutTimer, SqliteSaver):
     """saver.SqliteSaver, timing its puts."""
+
+
+class TimedLangGraphPostgres(PutTimer, LangGraphPostgresSaver):
+    """LangGraph's PostgresSaver, timing its puts."""
+
+
+class TimedOurPostgres(PutTimer, PostgresSaver):
+    """saver.PostgresSaver, timing its puts."""
 
 
 def _text(seed: int, length: int) -> str:

@@ -24,19 +24,16 @@ import psycopg
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
 from saver.core.deltas import DeltaTracker
-from scripts.bench_app import THREAD, disk_bytes, fmt, header
-from scripts.bench_graphs import (
+from scripts.benchmarks.common import THREAD, disk_bytes, fmt, header
+from scripts.benchmarks.databases import fresh_databases, server_url
+from scripts.benchmarks.graphs import (
+    TimedLangGraphPostgres,
     TimedLangGraphSaver,
+    TimedOurPostgres,
     TimedOurSaver,
     chat_graph,
     expected_checkpoints,
     user_input,
-)
-from scripts.bench_postgres import (
-    TimedLangGraphPostgres,
-    TimedOurPostgres,
-    fresh_databases,
-    server_url,
 )
 
 SAMPLE_EVERY = 10  # turns between two measurements of bytes on disk
@@ -187,7 +184,7 @@ def run(turns: int = 200, quick: bool = False, plot_path: Path | None = None) ->
             "ours SQLite, get_tuple latest, deltas / none": with_deltas / without,
         }
         no_deltas = disk_bytes(paths["ours SQLite, no deltas"])
-    info = {
+    info: dict[str, Any] = {
         "turns": turns,
         "checkpoints": checkpoints,
         "expected_checkpoints": expected_checkpoints(turns),

@@ -39,7 +39,8 @@ from langgraph.checkpoint.postgres import PostgresSaver as LangGraphPostgresSave
 from langgraph.checkpoint.sqlite import SqliteSaver as LangGraphSqliteSaver
 
 from saver import PostgresSaver, SqliteSaver
-from scripts.bench_graphs import chat_graph, user_input
+from scripts.benchmarks.databases import fresh_databases, server_url
+from scripts.benchmarks.graphs import chat_graph, user_input
 
 LEVELS = (1_000, 100_000, 1_000_000)
 TEMPLATE_TURNS = 28  # 3 checkpoints a turn, 5 on every third: 102 checkpoints
@@ -225,8 +226,6 @@ def sqlite_sides(folder: Path) -> Iterator[tuple[Side, Side]]:
 
 @contextmanager
 def postgres_sides() -> Iterator[tuple[Side, Side]]:
-    from scripts.bench_postgres import fresh_databases, server_url
-
     with fresh_databases(server_url(), ["ours", "lg"]) as urls, ExitStack() as stack:
         ours = stack.enter_context(PostgresSaver.from_conn_string(urls["ours"]))
         theirs = stack.enter_context(LangGraphPostgresSaver.from_conn_string(urls["lg"]))
