@@ -21,6 +21,8 @@ OPS = (
 )
 RULES = [
     (r"\basync def\b", "def"),
+    (r"\b__aenter__\b", "__enter__"),
+    (r"\b__aexit__\b", "__exit__"),
     (r"\basync for\b", "for"),
     (r"\basync with\b", "with"),
     (r"\bawait ", ""),

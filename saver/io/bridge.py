@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 import threading
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Iterator
 from typing import Any
 
 OPERATIONS = (
@@ -25,6 +26,23 @@ OPERATIONS = (
     "get_delta_channel_history",
 )
 
+# Methods beyond BaseCheckpointSaver, on every class under both names: an async class's plain
+# names are coroutines too (seed code awaits `checkpointer.delete_checkpoints(...)`), and a
+# sync class's a-names run the sync method in a worker thread.
+EXTRAS = (
+    "list_threads",
+    "history",
+    "diff",
+    "search_messages",
+    "export_thread",
+    "import_thread",
+    "cleanup",
+    "delete_checkpoints",
+    "schema_version",
+    "stop_sweeper",
+    "close",
+)
+
 
 class ThreadBridge:
     async def alist(self, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
@@ -32,28 +50,69 @@ class ThreadBridge:
         for item in rows:
             yield item
 
+    async def astart_sweeper(self, *args: Any, **kwargs: Any) -> None:
+        getattr(self, "start_sweeper")(*args, **kwargs)  # noqa: B009 (mixin): starts a thread
+
+
+def running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def let_exit(connecting: Any) -> None:
+    """aiosqlite runs each connection in a thread that is not a daemon, so one nobody closed
+    would keep the interpreter from exiting: a saver from from_conn_string used without
+    `async with` makes its connection's thread a daemon before it starts."""
+    thread = getattr(connecting, "_thread", None)
+    if isinstance(thread, threading.Thread) and not thread.is_alive():
+        thread.daemon = True
+
+
+def close_abandoned(conn: Any) -> None:
+    """Close, without an event loop, a connection a saver opened itself and nobody closed:
+    run when the saver is collected or the interpreter exits, so neither a thread nor a
+    ResourceWarning outlives it. (The async drivers close only on their loop, gone by then:
+    psycopg's libpq connection is finished directly, aiosqlite's sqlite3 one closed.)"""
+    pgconn = getattr(conn, "pgconn", None)
+    if pgconn is not None:
+        pgconn.finish()
+    elif isinstance(conn, sqlite3.Connection):
+        conn.close()
+    elif isinstance(getattr(conn, "_connection", None), sqlite3.Connection):
+        raw, conn._connection = conn._connection, None
+        raw.close()
+    elif callable(getattr(conn, "close", None)) and not asyncio.iscoroutinefunction(conn.close):
+        conn.close()  # a sync pool
+
 
 class LoopBridge:
-    loop: asyncio.AbstractEventLoop
+    loop: asyncio.AbstractEventLoop | None
 
     def _on_loop(self, coro: Coroutine[Any, Any, Any]) -> Any:
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is self.loop:
+        running = running_loop()
+        if self.loop is None or running is self.loop:
             coro.close()
             raise asyncio.InvalidStateError(
-                "Synchronous calls to an async saver are only allowed from a different thread; "
-                "from the main thread use the a-methods (ainvoke, aget_state, ...)"
+                "Synchronous calls to an async saver are only allowed from a different thread "
+                "while its event loop runs; from the loop use the a-methods (ainvoke, "
+                "aget_state, ...)"
             )
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        """`saver = await X.from_conn_string(...)`: the saver, opened."""
+        return getattr(self, "__aenter__")().__await__()  # noqa: B009 (mixin)
 
     def list(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
         async def collect() -> list[Any]:
             return [item async for item in getattr(self, "alist")(*args, **kwargs)]  # noqa: B009 (mixin)
 
         yield from self._on_loop(collect())
+
+    async def astart_sweeper(self, *args: Any, **kwargs: Any) -> None:
+        getattr(self, "start_sweeper")(*args, **kwargs)  # noqa: B009 (mixin): starts a task
 
 
 class AsyncBackground:
@@ -119,6 +178,17 @@ def _on_loop(name: str) -> Callable[..., Any]:
     return method
 
 
+def _as_coroutine(name: str) -> Callable[..., Any]:
+    async def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return await getattr(self, "a" + name)(*args, **kwargs)
+
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
 for _name in OPERATIONS:
     setattr(ThreadBridge, "a" + _name, _to_thread(_name))
     setattr(LoopBridge, _name, _on_loop(_name))
+for _name in EXTRAS:
+    setattr(ThreadBridge, "a" + _name, _to_thread(_name))
+    setattr(LoopBridge, _name, _as_coroutine(_name))

@@ -21,8 +21,9 @@ from saver.dialects import postgres as session
 from saver.dialects.base import Stmt
 from saver.dialects.postgres import PostgresDialect, replan_due
 from saver.errors import SaverClosedError, TransientStorageError
-from saver.io._async.saver import AsyncHistorySaver, drive
-from saver.io.bridge import LoopBridge
+from saver.io import bridge  # unasync: remove
+from saver.io._async.saver import OPENED_LATER, AsyncHistorySaver, drive
+from saver.io.bridge import LoopBridge, close_abandoned
 from saver.io.errors import POSTGRES_ERRORS, from_postgres, open_error
 from saver.io.modes import BATCH, READ, RELAXED, SNAPSHOT
 from saver.retention.policy import RetentionPolicy
@@ -148,12 +149,13 @@ class AsyncPostgresSaver(LoopBridge, AsyncHistorySaver):
     ) -> None:
         super().__init__(serde=serde, namespace=namespace, retention=retention, compress=compress)
         self.dialect = PostgresDialect(schema)
-        self._executor = AsyncPostgresExecutor(conn)
-        self.loop = asyncio.get_running_loop()  # unasync: remove
+        self._owned: AsyncConnection[Any] | AsyncConnectionPool[Any] | None = None
+        if conn is not OPENED_LATER:
+            self._executor = AsyncPostgresExecutor(conn)
+        self.loop = bridge.running_loop()  # unasync: remove
 
     @classmethod
-    @asynccontextmanager
-    async def from_conn_string(
+    def from_conn_string(
         cls,
         conn_string: str,
         *,
@@ -165,57 +167,70 @@ class AsyncPostgresSaver(LoopBridge, AsyncHistorySaver):
         retention: RetentionPolicy | None = None,
         compress: bool = True,
         sweep_every: float | None = None,
-    ) -> AsyncIterator[AsyncPostgresSaver]:
-        """Open `conn_string`; with `pool_size`, a pool of that many connections.
+    ) -> AsyncPostgresSaver:
+        """A saver of `conn_string`, which connects on first use (with `pool_size`, a pool of
+        that many connections): pass it to `compile()` as it is (and `aclose()` it when
+        done), or use it in `async with`, which closes it on exit. An async saver can be
+        awaited too, to connect now.
 
         With `retention` the policy's per-thread part is applied as threads are written;
         with `sweep_every` (seconds) too, a background sweep applies all of it."""
         settings: dict[str, Any] = {"autocommit": True, "prepare_threshold": 0}
         try:
-            conninfo_to_dict(conn_string)  # a malformed URL fails here, not after a pool timeout
-            if pool_size:
-                # One direct connection first: an unreachable server fails now, not after
-                # the pool's start-up timeout.
-                await (await AsyncConnection.connect(conn_string, **settings)).close()
-                pool = AsyncConnectionPool(
-                    conn_string,
-                    min_size=1,
-                    max_size=pool_size,
-                    kwargs=settings,
-                    check=AsyncConnectionPool.check_connection,
-                    open=False,
-                )
-                await pool.open(wait=True, timeout=30)
-                conn: Any = pool
-            else:
-                conn = await AsyncConnection.connect(conn_string, **settings)
-
-            async def reopen() -> AsyncConnection[Any]:
-                return await AsyncConnection.connect(conn_string, **settings)
-
+            conninfo_to_dict(conn_string)  # a malformed URL fails now, not on first use
         except (psycopg.Error, ValueError) as exc:
             raise open_error(conn_string, exc) from None  # the driver's text may hold a password
-        executor: AsyncPostgresExecutor | None = None
-        try:
-            saver = cls(
-                conn,
-                serde=serde,
-                namespace=namespace,
-                schema=schema,
-                retention=retention,
-                compress=compress,
-            )
-            executor = saver._executor
-            executor.reopen = reopen
-            async with saver.sweeping(sweep_every):
-                yield saver
-        finally:
-            if executor is not None:
-                await saver.astop_sweeper()  # also one started with start_sweeper()
-                executor.closed = True
-                if executor.conn is not None and executor.conn is not conn:
-                    await executor.conn.close()  # the one it reconnected with
-            await conn.close()
+        saver = cls(
+            OPENED_LATER,
+            serde=serde,
+            namespace=namespace,
+            schema=schema,
+            retention=retention,
+            compress=compress,
+        )
+
+        async def reopen() -> AsyncConnection[Any]:
+            return await AsyncConnection.connect(conn_string, **settings)
+
+        async def connect() -> None:
+            try:
+                if pool_size:
+                    # One direct connection first: an unreachable server fails now, not after
+                    # the pool's start-up timeout.
+                    await (await AsyncConnection.connect(conn_string, **settings)).close()
+                    pool = AsyncConnectionPool(
+                        conn_string,
+                        min_size=1,
+                        max_size=pool_size,
+                        kwargs=settings,
+                        check=AsyncConnectionPool.check_connection,
+                        open=False,
+                    )
+                    await pool.open(wait=True, timeout=30)
+                    conn: Any = pool
+                else:
+                    conn = await reopen()
+            except (psycopg.Error, ValueError) as exc:
+                raise open_error(conn_string, exc) from None
+            saver._owned = conn
+            saver._abandoned = weakref.finalize(saver, close_abandoned, conn)
+            saver._executor = AsyncPostgresExecutor(conn, reopen)
+            saver.loop = asyncio.get_running_loop()  # unasync: remove
+
+        saver._opener = connect
+        saver._sweep_every = sweep_every
+        return saver
+
+    async def _close(self) -> None:
+        executor: AsyncPostgresExecutor | None = getattr(self, "_executor", None)
+        if executor is not None:
+            executor.closed = True
+        if self._owned is not None:
+            owned, self._owned = self._owned, None
+            self._abandoned.detach()
+            if executor is not None and executor.conn is not None and executor.conn is not owned:
+                await executor.conn.close()  # the one it reconnected with
+            await owned.close()
 
     @property
     def conn(self) -> AsyncConnection[Any] | AsyncConnectionPool[Any]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import (
@@ -25,7 +26,7 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 from saver.core import deltas, plans, versions
 from saver.core.config import thread_id_of
 from saver.dialects.base import Dialect, Stmt
-from saver.errors import InvalidConfigError, StorageError
+from saver.errors import InvalidConfigError, SaverClosedError, StorageError
 from saver.io._async.sweeper import AsyncSweeper
 from saver.io._async.timetravel import AsyncTimeTravel
 from saver.io.modes import BATCH, READ, RELAXED, SNAPSHOT, WRITE
@@ -53,6 +54,10 @@ async def drive(
         return done.value
 
 
+# Passed for the connection by from_conn_string: the saver opens its own on first use.
+OPENED_LATER: Any = object()
+
+
 class AsyncHistorySaver(AsyncTimeTravel, BaseCheckpointSaver[str]):
     """Base of the async savers; a subclass supplies `dialect` and `_execute`."""
 
@@ -77,6 +82,13 @@ class AsyncHistorySaver(AsyncTimeTravel, BaseCheckpointSaver[str]):
         self._puts_since_trim: dict[str, int] = {}
         self._deltas = deltas.DeltaTracker(compress=bool(compress))
         self.sweeper: AsyncSweeper | None = None
+        # A saver from_conn_string made opens its connection on first use (or on entering
+        # it); `_opener` does that once, then goes.
+        self._opener: Callable[[], Awaitable[None]] | None = None
+        self._opening = asyncio.Lock()
+        self._sweep_every: float | None = None
+        self._closed = False
+        self._abandoned: weakref.finalize[Any, Any]  # closes an opened connection if dropped
 
     @property
     def _ctx(self) -> plans.Context:
@@ -90,14 +102,46 @@ class AsyncHistorySaver(AsyncTimeTravel, BaseCheckpointSaver[str]):
             await self.setup()
         return await self._execute(plan, mode)
 
+    async def _open(self) -> None:
+        """Open the connection of a saver from from_conn_string, once, and start its sweeper."""
+        if self._opener is None:
+            return
+        async with self._opening:
+            if self._closed:
+                raise SaverClosedError("this saver was closed; open a new one to read or write")
+            if self._opener is not None:
+                await self._opener()
+                self._opener = None  # after it worked: a failed open is tried again next call
+                if self._sweep_every is not None and self.sweeper is None:
+                    self.start_sweeper(self._sweep_every)
+
+    async def __aenter__(self) -> Self:
+        await self._open()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop the sweeper and close the saver; a connection or pool it was given stays
+        open for its owner, one it opened itself (from_conn_string) is closed."""
+        self._closed = True
+        await self.astop_sweeper()
+        await self._close()
+
+    async def _close(self) -> None:
+        raise NotImplementedError
+
     async def setup(self) -> None:
         """Create or migrate the tables; safe to call from many processes at once."""
+        await self._open()
         await self._execute(plans.setup(self.dialect), WRITE)
         self._ready = True
 
     async def aschema_version(self) -> int | None:
         """The database's schema version, or None where this saver's tables are not there
         (unlike every other call, this one never creates them)."""
+        await self._open()
         version = await self._execute(plans.schema_version(self.dialect), SNAPSHOT)
         if version == max(v for v, _ in self.dialect.MIGRATIONS):
             self._ready = True  # up to date: later calls need not run setup() (or write)

@@ -22,8 +22,8 @@ from saver.dialects import postgres as session
 from saver.dialects.base import Stmt
 from saver.dialects.postgres import PostgresDialect, replan_due
 from saver.errors import SaverClosedError, TransientStorageError
-from saver.io._sync.saver import HistorySaver, drive
-from saver.io.bridge import ThreadBridge
+from saver.io._sync.saver import OPENED_LATER, HistorySaver, drive
+from saver.io.bridge import ThreadBridge, close_abandoned
 from saver.io.errors import POSTGRES_ERRORS, from_postgres, open_error
 from saver.io.modes import BATCH, READ, RELAXED, SNAPSHOT
 from saver.retention.policy import RetentionPolicy
@@ -149,10 +149,11 @@ class PostgresSaver(ThreadBridge, HistorySaver):
     ) -> None:
         super().__init__(serde=serde, namespace=namespace, retention=retention, compress=compress)
         self.dialect = PostgresDialect(schema)
-        self._executor = PostgresExecutor(conn)
+        self._owned: Connection[Any] | ConnectionPool[Any] | None = None
+        if conn is not OPENED_LATER:
+            self._executor = PostgresExecutor(conn)
 
     @classmethod
-    @contextmanager
     def from_conn_string(
         cls,
         conn_string: str,
@@ -165,57 +166,69 @@ class PostgresSaver(ThreadBridge, HistorySaver):
         retention: RetentionPolicy | None = None,
         compress: bool = True,
         sweep_every: float | None = None,
-    ) -> Iterator[PostgresSaver]:
-        """Open `conn_string`; with `pool_size`, a pool of that many connections.
+    ) -> PostgresSaver:
+        """A saver of `conn_string`, which connects on first use (with `pool_size`, a pool of
+        that many connections): pass it to `compile()` as it is (and `close()` it when
+        done), or use it in `with`, which closes it on exit. An async saver can be
+        awaited too, to connect now.
 
         With `retention` the policy's per-thread part is applied as threads are written;
         with `sweep_every` (seconds) too, a background sweep applies all of it."""
         settings: dict[str, Any] = {"autocommit": True, "prepare_threshold": 0}
         try:
-            conninfo_to_dict(conn_string)  # a malformed URL fails here, not after a pool timeout
-            if pool_size:
-                # One direct connection first: an unreachable server fails now, not after
-                # the pool's start-up timeout.
-                (Connection.connect(conn_string, **settings)).close()
-                pool = ConnectionPool(
-                    conn_string,
-                    min_size=1,
-                    max_size=pool_size,
-                    kwargs=settings,
-                    check=ConnectionPool.check_connection,
-                    open=False,
-                )
-                pool.open(wait=True, timeout=30)
-                conn: Any = pool
-            else:
-                conn = Connection.connect(conn_string, **settings)
-
-            def reopen() -> Connection[Any]:
-                return Connection.connect(conn_string, **settings)
-
+            conninfo_to_dict(conn_string)  # a malformed URL fails now, not on first use
         except (psycopg.Error, ValueError) as exc:
             raise open_error(conn_string, exc) from None  # the driver's text may hold a password
-        executor: PostgresExecutor | None = None
-        try:
-            saver = cls(
-                conn,
-                serde=serde,
-                namespace=namespace,
-                schema=schema,
-                retention=retention,
-                compress=compress,
-            )
-            executor = saver._executor
-            executor.reopen = reopen
-            with saver.sweeping(sweep_every):
-                yield saver
-        finally:
-            if executor is not None:
-                saver.stop_sweeper()  # also one started with start_sweeper()
-                executor.closed = True
-                if executor.conn is not None and executor.conn is not conn:
-                    executor.conn.close()  # the one it reconnected with
-            conn.close()
+        saver = cls(
+            OPENED_LATER,
+            serde=serde,
+            namespace=namespace,
+            schema=schema,
+            retention=retention,
+            compress=compress,
+        )
+
+        def reopen() -> Connection[Any]:
+            return Connection.connect(conn_string, **settings)
+
+        def connect() -> None:
+            try:
+                if pool_size:
+                    # One direct connection first: an unreachable server fails now, not after
+                    # the pool's start-up timeout.
+                    (Connection.connect(conn_string, **settings)).close()
+                    pool = ConnectionPool(
+                        conn_string,
+                        min_size=1,
+                        max_size=pool_size,
+                        kwargs=settings,
+                        check=ConnectionPool.check_connection,
+                        open=False,
+                    )
+                    pool.open(wait=True, timeout=30)
+                    conn: Any = pool
+                else:
+                    conn = reopen()
+            except (psycopg.Error, ValueError) as exc:
+                raise open_error(conn_string, exc) from None
+            saver._owned = conn
+            saver._abandoned = weakref.finalize(saver, close_abandoned, conn)
+            saver._executor = PostgresExecutor(conn, reopen)
+
+        saver._opener = connect
+        saver._sweep_every = sweep_every
+        return saver
+
+    def _close(self) -> None:
+        executor: PostgresExecutor | None = getattr(self, "_executor", None)
+        if executor is not None:
+            executor.closed = True
+        if self._owned is not None:
+            owned, self._owned = self._owned, None
+            self._abandoned.detach()
+            if executor is not None and executor.conn is not None and executor.conn is not owned:
+                executor.conn.close()  # the one it reconnected with
+            owned.close()
 
     @property
     def conn(self) -> Connection[Any] | ConnectionPool[Any]:

@@ -6,11 +6,12 @@ from __future__ import annotations
 import threading
 import logging
 import time
+import weakref
 from collections.abc import Iterator, Callable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import (
@@ -26,7 +27,7 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 from saver.core import deltas, plans, versions
 from saver.core.config import thread_id_of
 from saver.dialects.base import Dialect, Stmt
-from saver.errors import InvalidConfigError, StorageError
+from saver.errors import InvalidConfigError, SaverClosedError, StorageError
 from saver.io._sync.sweeper import Sweeper
 from saver.io._sync.timetravel import TimeTravel
 from saver.io.modes import BATCH, READ, RELAXED, SNAPSHOT, WRITE
@@ -54,6 +55,10 @@ def drive(
         return done.value
 
 
+# Passed for the connection by from_conn_string: the saver opens its own on first use.
+OPENED_LATER: Any = object()
+
+
 class HistorySaver(TimeTravel, BaseCheckpointSaver[str]):
     """Base of the async savers; a subclass supplies `dialect` and `_execute`."""
 
@@ -78,6 +83,13 @@ class HistorySaver(TimeTravel, BaseCheckpointSaver[str]):
         self._puts_since_trim: dict[str, int] = {}
         self._deltas = deltas.DeltaTracker(compress=bool(compress))
         self.sweeper: Sweeper | None = None
+        # A saver from_conn_string made opens its connection on first use (or on entering
+        # it); `_opener` does that once, then goes.
+        self._opener: Callable[[], None] | None = None
+        self._opening = threading.Lock()
+        self._sweep_every: float | None = None
+        self._closed = False
+        self._abandoned: weakref.finalize[Any, Any]  # closes an opened connection if dropped
 
     @property
     def _ctx(self) -> plans.Context:
@@ -91,14 +103,46 @@ class HistorySaver(TimeTravel, BaseCheckpointSaver[str]):
             self.setup()
         return self._execute(plan, mode)
 
+    def _open(self) -> None:
+        """Open the connection of a saver from from_conn_string, once, and start its sweeper."""
+        if self._opener is None:
+            return
+        with self._opening:
+            if self._closed:
+                raise SaverClosedError("this saver was closed; open a new one to read or write")
+            if self._opener is not None:
+                self._opener()
+                self._opener = None  # after it worked: a failed open is tried again next call
+                if self._sweep_every is not None and self.sweeper is None:
+                    self.start_sweeper(self._sweep_every)
+
+    def __enter__(self) -> Self:
+        self._open()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the sweeper and close the saver; a connection or pool it was given stays
+        open for its owner, one it opened itself (from_conn_string) is closed."""
+        self._closed = True
+        self.stop_sweeper()
+        self._close()
+
+    def _close(self) -> None:
+        raise NotImplementedError
+
     def setup(self) -> None:
         """Create or migrate the tables; safe to call from many processes at once."""
+        self._open()
         self._execute(plans.setup(self.dialect), WRITE)
         self._ready = True
 
     def schema_version(self) -> int | None:
         """The database's schema version, or None where this saver's tables are not there
         (unlike every other call, this one never creates them)."""
+        self._open()
         version = self._execute(plans.schema_version(self.dialect), SNAPSHOT)
         if version == max(v for v, _ in self.dialect.MIGRATIONS):
             self._ready = True  # up to date: later calls need not run setup() (or write)

@@ -6,8 +6,9 @@ from __future__ import annotations
 import threading
 import os
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+import weakref
+from collections.abc import Sequence
+from contextlib import suppress
 from typing import Any
 
 import sqlite3
@@ -18,8 +19,8 @@ from saver.dialects import sqlite as session
 from saver.dialects.base import Stmt
 from saver.dialects.sqlite import SQLITE, SqliteDialect
 from saver.errors import SaverClosedError, StorageError, TransientStorageError
-from saver.io._sync.saver import HistorySaver, drive
-from saver.io.bridge import ThreadBridge
+from saver.io._sync.saver import OPENED_LATER, HistorySaver, drive
+from saver.io.bridge import ThreadBridge, close_abandoned
 from saver.io.errors import SQLITE_ERRORS, from_sqlite
 from saver.io.modes import READ, RELAXED
 from saver.retention.policy import RetentionPolicy
@@ -105,6 +106,19 @@ class SqliteExecutor:
                             self.conn.execute(session.SECURE_DELETE_RESTORED)
 
 
+def _sqlite_path(conn_string: object) -> str:
+    """The file a conn_string names, or a StorageError that says why it cannot be one."""
+    path = conn_string.removeprefix("sqlite:///") if isinstance(conn_string, str) else None
+    if not path:
+        raise StorageError(f"expected a SQLite path or sqlite:/// URL, got {conn_string!r}")
+    if os.path.isdir(path):
+        raise StorageError(f"cannot open SQLite database {path!r}: it is a directory")
+    folder = os.path.dirname(path)
+    if path != ":memory:" and not path.startswith("file:") and folder and not os.path.isdir(folder):
+        raise StorageError(f"cannot open SQLite database {path!r}: no folder {folder!r}")
+    return path
+
+
 class SqliteSaver(ThreadBridge, HistorySaver):
     """Keeps every step of every thread in a SQLite file.
 
@@ -129,11 +143,12 @@ class SqliteSaver(ThreadBridge, HistorySaver):
         if keys:  # its own statements; every other saver shares one dialect
             self.dialect = SqliteDialect(keys)
         super().__init__(serde=serde, namespace=namespace, retention=retention, compress=compress)
-        self.conn = conn
-        self._executor = SqliteExecutor(conn)
+        self._owned: sqlite3.Connection | None = None  # what from_conn_string opened
+        if conn is not OPENED_LATER:
+            self.conn = conn
+            self._executor = SqliteExecutor(conn)
 
     @classmethod
-    @contextmanager
     def from_conn_string(
         cls,
         conn_string: str,
@@ -144,48 +159,48 @@ class SqliteSaver(ThreadBridge, HistorySaver):
         compress: bool = True,
         sweep_every: float | None = None,
         indexed_metadata: Sequence[str] = (),
-    ) -> Iterator[SqliteSaver]:
-        """Open `conn_string` (a path, `:memory:` or `sqlite:///path`) and close it on exit.
+    ) -> SqliteSaver:
+        """A saver of `conn_string` (a path, `:memory:` or `sqlite:///path`), which opens the
+        file on first use: pass it to `compile()` as it is (and `close()` it when done), or
+        use it in `with`, which closes it on exit. An async saver can be awaited too,
+        to open it now.
 
         With `retention` the policy's per-thread part is applied as threads are written;
         with `sweep_every` (seconds) too, a background sweep applies all of it.
         `indexed_metadata`: top-level metadata keys that `setup()` indexes, for fast
         `list(None, filter={key: value})` across threads."""
-        path = conn_string.removeprefix("sqlite:///") if isinstance(conn_string, str) else None
-        if not path:
-            raise StorageError(f"expected a SQLite path or sqlite:/// URL, got {conn_string!r}")
-        if os.path.isdir(path):
-            raise StorageError(f"cannot open SQLite database {path!r}: it is a directory")
-        folder = os.path.dirname(path)
-        if (
-            path != ":memory:"
-            and not path.startswith("file:")
-            and folder
-            and not os.path.isdir(folder)
-        ):
-            raise StorageError(f"cannot open SQLite database {path!r}: no folder {folder!r}")
-        try:
-            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        except SQLITE_ERRORS as exc:
-            raise StorageError(f"cannot open SQLite database {path!r}: {exc}") from exc
-        executor = None
-        try:
-            saver = cls(
-                conn,
-                serde=serde,
-                namespace=namespace,
-                retention=retention,
-                compress=compress,
-                indexed_metadata=indexed_metadata,
-            )
-            executor = saver._executor
-            with saver.sweeping(sweep_every):
-                yield saver
-        finally:
-            if executor is not None:
-                saver.stop_sweeper()  # also one started with start_sweeper()
-                executor.closed = True
-            conn.close()
+        path = _sqlite_path(conn_string)
+        saver = cls(
+            OPENED_LATER,
+            serde=serde,
+            namespace=namespace,
+            retention=retention,
+            compress=compress,
+            indexed_metadata=indexed_metadata,
+        )
+
+        def open_file() -> None:
+            try:
+                connecting = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+                conn = connecting
+            except SQLITE_ERRORS as exc:
+                raise StorageError(f"cannot open SQLite database {path!r}: {exc}") from exc
+            saver.conn = saver._owned = conn
+            saver._abandoned = weakref.finalize(saver, close_abandoned, conn)
+            saver._executor = SqliteExecutor(conn)
+
+        saver._opener = open_file
+        saver._sweep_every = sweep_every
+        return saver
+
+    def _close(self) -> None:
+        executor = getattr(self, "_executor", None)
+        if executor is not None:
+            executor.closed = True
+        if self._owned is not None:
+            owned, self._owned = self._owned, None
+            self._abandoned.detach()
+            owned.close()
 
     def _execute(self, plan: plans.Plan[Any], mode: str) -> Any:
         return self._executor.run(plan, mode)
