@@ -3,6 +3,8 @@
 from saver import SqliteSaver, AsyncSqliteSaver
 """
 
+from typing import TYPE_CHECKING, Any
+
 from saver.errors import (
     CorruptRowError,
     InvalidConfigError,
@@ -10,7 +12,7 @@ from saver.errors import (
     StorageError,
     TransientStorageError,
 )
-from saver.io import AsyncPostgresSaver, AsyncSqliteSaver, PostgresSaver, SqliteSaver
+from saver.io import AsyncSqliteSaver, SqliteSaver
 from saver.retention.job import CleanupReport
 from saver.retention.policy import RetentionPolicy, parse_duration
 
@@ -28,3 +30,15 @@ __all__ = [
     "TransientStorageError",
     "parse_duration",
 ]
+
+if TYPE_CHECKING:
+    from saver.io import AsyncPostgresSaver, PostgresSaver
+
+
+def __getattr__(name: str) -> Any:
+    """PostgresSaver and AsyncPostgresSaver load on first use (they need psycopg)."""
+    import saver.io
+
+    if name in saver.io.POSTGRES_CLASSES:
+        return getattr(saver.io, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,11 +8,8 @@ from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import psycopg
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple, PendingWrite
-from psycopg.rows import tuple_row
-from psycopg_pool import ConnectionPool
 
 from saver.core.writes import is_special
 from saver.errors import InvalidConfigError
@@ -79,14 +76,27 @@ def source_thread_ids(source: BaseCheckpointSaver[Any]) -> list[str]:
     conn = getattr(source, "conn", None)
     if isinstance(conn, sqlite3.Connection):
         return [str(row[0]) for row in conn.execute(THREADS_SQL)]
+    found = _postgres_thread_ids(conn)
+    if found is not None:
+        return found
+    # Any other saver (an InMemorySaver, say): its list() is the only way in.
+    return sorted({str(t.config["configurable"]["thread_id"]) for t in source.list(None)})
+
+
+def _postgres_thread_ids(conn: Any) -> list[str] | None:
+    if type(conn).__module__.split(".")[0] not in ("psycopg", "psycopg_pool"):
+        return None  # (so psycopg is imported only where a source uses it)
+    import psycopg
+    from psycopg.rows import tuple_row
+    from psycopg_pool import ConnectionPool
+
     if isinstance(conn, psycopg.Connection):
         return [str(row[0]) for row in conn.cursor(row_factory=tuple_row).execute(THREADS_SQL)]
     if isinstance(conn, ConnectionPool):
         with conn.connection() as pooled:
             cur = pooled.cursor(row_factory=tuple_row)
             return [str(row[0]) for row in cur.execute(THREADS_SQL)]
-    # Any other saver (an InMemorySaver, say): its list() is the only way in.
-    return sorted({str(t.config["configurable"]["thread_id"]) for t in source.list(None)})
+    return None
 
 
 def _copy_thread(

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import psycopg
 import pytest
 
 import saver
 from tests.pg import PARTITIONS, partition_by_thread, server_url
 
+# AsyncPostgresSaver on an asyncpg connection (or pool, with pool_size), instead of psycopg's.
+ASYNCPG = "AsyncPostgresSaver+asyncpg"
 SQLITE_CLASSES = ("SqliteSaver", "AsyncSqliteSaver")
 POSTGRES_CLASSES = ("PostgresSaver", "AsyncPostgresSaver")
 ALL_CLASSES = SQLITE_CLASSES + POSTGRES_CLASSES
@@ -24,7 +28,7 @@ def opener(class_name: str, tmp_path: Path, request: pytest.FixtureRequest) -> C
     """`open_saver(**kwargs)` opens the class on the same storage each time it is called,
     as a process restart would; the result is a context manager (async for Async*).
     `open_saver.path` is the SQLite file, or the PostgreSQL URL; `.schema` the schema."""
-    cls = getattr(saver, class_name)
+    cls = getattr(saver, class_name.split("+")[0])
     if class_name in SQLITE_CLASSES:
         where: dict[str, Any] = {}
         target = str(tmp_path / "history.sqlite")
@@ -38,12 +42,38 @@ def opener(class_name: str, tmp_path: Path, request: pytest.FixtureRequest) -> C
             partition_by_thread(target, schema, PARTITIONS)
 
     def open_saver(**kwargs: Any) -> Any:
+        if class_name == ASYNCPG:
+            return on_asyncpg(target, **{**where, **kwargs})
         return cls.from_conn_string(target, **{**where, **kwargs})
 
     open_saver.path = target  # type: ignore[attr-defined]
     open_saver.schema = schema  # type: ignore[attr-defined]
     open_saver.class_name = class_name  # type: ignore[attr-defined]
     return open_saver
+
+
+@asynccontextmanager
+async def on_asyncpg(
+    url: str,
+    *,
+    pool_size: int | None = None,
+    sweep_every: float | None = None,
+    pipeline: bool = False,
+    **kwargs: Any,
+) -> AsyncIterator[saver.AsyncPostgresSaver]:
+    """What from_conn_string gives, on asyncpg: one connection, or a pool of `pool_size`."""
+    conn: Any = (
+        await asyncpg.create_pool(url, min_size=1, max_size=pool_size)
+        if pool_size
+        else await asyncpg.connect(url)
+    )
+    try:
+        async with saver.AsyncPostgresSaver(conn, **kwargs) as checkpointer:
+            if sweep_every is not None:
+                checkpointer.start_sweeper(sweep_every)
+            yield checkpointer
+    finally:
+        await conn.close()
 
 
 def drop_schema(url: str, schema: str) -> None:

@@ -482,6 +482,16 @@ SELECT thread_id, checkpoint_ns, MIN(checkpoint_id), MAX(created_at),
 FROM kept
 GROUP BY thread_id, checkpoint_ns;
 
+-- SELECT_LANGGRAPH_TABLES
+SELECT tablename
+FROM pg_tables
+WHERE schemaname = ANY(current_schemas(false))
+  AND tablename IN ('checkpoints', 'checkpoint_blobs', 'checkpoint_writes')
+  AND NOT EXISTS
+    (SELECT 1
+     FROM history_checkpoints)
+ORDER BY tablename;
+
 -- SELECT_LATEST_ID
 SELECT MAX(checkpoint_id)
 FROM history_checkpoints
@@ -1033,6 +1043,9 @@ INSERT INTO history_writes (thread_id,
                namespace, checkpoint_ns, checkpoint_id, task_id, idx, task_path, channel, type, data)
 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s),
        (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING;
+
+-- LANGGRAPH_TABLES
+('checkpoints', 'checkpoint_blobs', 'checkpoint_writes');
 
 -- DISCARD_PLANS
 DISCARD PLANS;

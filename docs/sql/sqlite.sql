@@ -470,6 +470,16 @@ SELECT thread_id, checkpoint_ns, MIN(checkpoint_id), MAX(created_at),
 FROM kept
 GROUP BY thread_id, checkpoint_ns;
 
+-- SELECT_LANGGRAPH_TABLES
+SELECT name
+FROM sqlite_master
+WHERE type = 'table'
+  AND name IN ('checkpoints', 'writes')
+  AND NOT EXISTS
+    (SELECT 1
+     FROM history_checkpoints)
+ORDER BY name;
+
 -- SELECT_LATEST_ID
 SELECT MAX(checkpoint_id)
 FROM history_checkpoints
@@ -972,6 +982,9 @@ SET task_path = excluded.task_path, channel = excluded.channel, type = excluded.
 INSERT INTO history_writes (thread_id,
                namespace, checkpoint_ns, checkpoint_id, task_id, idx, task_path, channel, type, data)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING;
+
+-- LANGGRAPH_TABLES
+('checkpoints', 'writes');
 
 -- PRAGMAS[0]
 PRAGMA busy_timeout = 20;

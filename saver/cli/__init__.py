@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
 from saver.cli import cleanup, history, migrate, transfer
+from saver.cli.options import place_positionals
 from saver.errors import InvalidConfigError, StorageError
 
 COMMANDS = (history, transfer, migrate, cleanup)
@@ -32,10 +33,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def subcommand(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    """The subparser of command `name`."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            found: argparse.ArgumentParser = action.choices[name]
+            return found
+    raise KeyError(name)
+
+
+def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse like `parser.parse_args`, but a usage error within a command is reported with
+    that command's usage (argparse hands unknown options up to the top-level parser, which
+    would print its own)."""
+    args, extras = parser.parse_known_args(argv)
+    command = subcommand(parser, args.command)
+    if extras:
+        words = list(sys.argv[1:] if argv is None else argv)
+        first = words.index(args.command)
+        at_top = extras[0] in words[:first]  # `saver --bogus history ...`
+        (parser if at_top else command).error(f"unrecognized arguments: {' '.join(extras)}")
+    place_positionals(command, args)
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parse(parser, argv)
     except SystemExit as exc:  # --help, --version, or a usage error argparse has printed
         return exc.code if isinstance(exc.code, int) else (OK if exc.code is None else USAGE)
     name = f"{parser.prog} {args.command}"

@@ -11,7 +11,6 @@ from langchain_core.runnables import RunnableConfig
 from rich.console import Group
 from rich.panel import Panel
 from rich.pretty import Pretty
-from rich.table import Table
 from rich.tree import Tree
 
 from saver.cli import output
@@ -22,6 +21,7 @@ from saver.errors import InvalidConfigError
 from saver.io import HistorySaver
 
 Run = Callable[[HistorySaver, argparse.Namespace], Any]  # returns the --json document
+GUIDE = 4  # how far a Tree indents each level
 
 
 def add_parser(commands: Any) -> None:
@@ -82,8 +82,12 @@ def _config(thread: str, ns: str = "", checkpoint: str | None = None) -> Runnabl
 def _steps(saver: HistorySaver, args: argparse.Namespace) -> list[views.Step]:
     steps = saver.history(_config(args.thread, args.ns))
     if not steps:
-        raise LookupError(f"no thread {args.thread!r} (namespace {args.ns!r}) in this store")
+        raise _no_thread(args)
     return steps
+
+
+def _no_thread(args: argparse.Namespace) -> LookupError:
+    return LookupError(f"no thread {args.thread!r} (namespace {args.ns!r}) in this store")
 
 
 def _filter(pairs: Sequence[str]) -> dict[str, Any]:
@@ -102,18 +106,25 @@ def _filter(pairs: Sequence[str]) -> dict[str, Any]:
 def _threads(saver: HistorySaver, args: argparse.Namespace) -> Any:
     found = saver.list_threads(_filter(args.filter), prefix=args.prefix, limit=args.limit)
     if not args.json:
-        table = Table("thread", "checkpoints", "first", "last", "waiting", "head metadata")
+        rows = []
         for t in found:
             meta = {k: v for k, v in t.metadata.items() if k != "parents"}
-            table.add_row(
-                t.thread_id,
-                str(t.checkpoints),
-                _time(t.first_at.isoformat()),
-                _time(t.last_at.isoformat()),
-                "interrupt" if t.waiting else "",
-                json.dumps(meta, default=str),
+            rows.append(
+                (
+                    t.thread_id,
+                    str(t.checkpoints),
+                    _time(t.first_at.isoformat()),
+                    _time(t.last_at.isoformat()),
+                    "interrupt" if t.waiting else "",
+                    json.dumps(meta, default=str),
+                )
             )
-        output.stdout().print(table)
+        output.print_table(
+            ("thread", "checkpoints", "first", "last", "waiting", "head metadata"),
+            rows,
+            whole={"thread"},
+            drop=("first", "head metadata", "last"),
+        )
     return [t.as_dict() for t in found]
 
 
@@ -124,27 +135,37 @@ def _time(stamp: str | None) -> str:
 def _history(saver: HistorySaver, args: argparse.Namespace) -> Any:
     steps = _steps(saver, args)
     if not args.json:
-        table = Table("step", "checkpoint", "source", "writes", "next", "interrupt", "time")
+        rows = []
         for s in steps:
             writes = "; ".join(f"{node}: {', '.join(chs)}" for node, chs in s.writes.items())
-            table.add_row(
-                "" if s.step is None else str(s.step),
-                s.checkpoint_id,
-                s.source or "",
-                writes,
-                ", ".join(s.next),
-                ", ".join(map(str, s.interrupts)) + (" (waiting)" if s.waiting else ""),
-                _time(s.created_at),
+            rows.append(
+                (
+                    "" if s.step is None else str(s.step),
+                    s.checkpoint_id,
+                    s.source or "",
+                    writes,
+                    ", ".join(s.next),
+                    ", ".join(map(str, s.interrupts)) + (" (waiting)" if s.waiting else ""),
+                    _time(s.created_at),
+                )
             )
-        output.stdout().print(table)
+        output.print_table(
+            ("step", "checkpoint", "source", "writes", "next", "interrupt", "time"),
+            rows,
+            whole={"checkpoint"},
+            drop=("time", "writes", "source", "interrupt"),
+        )
     return [s.as_dict() for s in steps]
 
 
 def _show(saver: HistorySaver, args: argparse.Namespace) -> Any:
     t = saver.get_tuple(_config(args.thread, args.ns, args.checkpoint))
+    if t is None and args.checkpoint:
+        raise LookupError(
+            f"no checkpoint {args.checkpoint!r} in thread {args.thread!r} (namespace {args.ns!r})"
+        )
     if t is None:
-        where = f"checkpoint {args.checkpoint!r}" if args.checkpoint else "any checkpoint"
-        raise LookupError(f"no {where} in thread {args.thread!r} (namespace {args.ns!r})")
+        raise _no_thread(args)
     step = views.step_of(t, {})
     values = {k: v for k, v in t.checkpoint.get("channel_values", {}).items()}
     state = {k: v for k, v in values.items() if not k.startswith(views.BRANCH)}
@@ -165,19 +186,19 @@ def _show(saver: HistorySaver, args: argparse.Namespace) -> Any:
         "waiting": step.waiting,
     }
     if not args.json:
-        head = f"checkpoint {step.checkpoint_id} (step {step.step}, {step.source})"
-        table = Table("task", "channel", "value")
-        for w in writes:
-            table.add_row(w["task_id"], w["channel"], Pretty(w["value"], max_length=20))
+        head = f"checkpoint {step.checkpoint_id}"
         parts: list[Any] = [Pretty(document["values"], max_length=50, max_string=400)]
-        parts.append(f"next: {', '.join(step.next) or '(end)'}")
+        parts.append(output.plain(f"next: {', '.join(step.next) or '(end)'}"))
         if step.interrupts:
             waiting = " (waiting for Command(resume=...))" if step.waiting else ""
-            parts.append(f"interrupts{waiting}: {document['interrupts']}")
-        console = output.stdout()
-        console.print(Panel(Group(*parts), title=head, title_align="left"))
+            parts.append(output.plain(f"interrupts{waiting}: {document['interrupts']}"))
+        # the title is cut to fit the panel, with an ellipsis: never inside the id
+        console = output.stdout(at_least=len(head) + 6)
+        title = output.plain(f"{head} (step {step.step}, {step.source})")
+        console.print(Panel(Group(*parts), title=title, title_align="left"))
         if writes:
-            console.print(table)
+            rows = [(w["task_id"], w["channel"], Pretty(w["value"], max_length=20)) for w in writes]
+            output.print_table(("task", "channel", "value"), rows, whole={"task"})
     return document
 
 
@@ -188,12 +209,12 @@ def _diff(saver: HistorySaver, args: argparse.Namespace) -> Any:
             raise LookupError(f"no checkpoint {cid!r} in thread {args.thread!r}, ns {args.ns!r}")
     changes = saver.diff(*configs)
     if not args.json:
-        table = Table("channel", "change", "details")
-        for c in changes:
-            table.add_row(c.channel, c.kind, Pretty(_details(c), max_length=20, max_string=200))
+        rows: list[tuple[str, str, Any]] = [
+            (c.channel, c.kind, Pretty(_details(c), max_length=20, max_string=200)) for c in changes
+        ]
         if not changes:
-            table.add_row("", "none", "the two checkpoints hold the same values")
-        output.stdout().print(table)
+            rows.append(("", "none", "the two checkpoints hold the same values"))
+        output.print_table(("channel", "change", "details"), rows)
     return [c.as_dict() for c in changes]
 
 
@@ -209,32 +230,37 @@ def _tree(saver: HistorySaver, args: argparse.Namespace) -> Any:
     branches = views.fork_tree((s.checkpoint_id, s.parent_id) for s in steps)
     if not args.json:
         by_id = {s.checkpoint_id: s for s in steps}
-        root = Tree(f"thread {args.thread}")
-        for branch in branches:
-            _draw(root, branch, by_id)
-        output.stdout().print(root)
+        root = Tree(output.plain(f"thread {args.thread}"))
+        widest = max([len(args.thread)] + [_draw(root, b, by_id, 1) for b in branches])
+        output.stdout(at_least=widest).print(root)
     return [b.as_dict() for b in branches]
 
 
-def _draw(parent: Tree, branch: views.Branch, by_id: dict[str, views.Step]) -> None:
-    node = parent if branch.parent is None else parent.add(f"fork from {branch.parent}")
+def _draw(parent: Tree, branch: views.Branch, by_id: dict[str, views.Step], depth: int) -> int:
+    """Add `branch` under `parent` (`depth` levels below the root); return how wide the
+    terminal must be for each id to fit on its line, after the tree's guides (4 a level)."""
+    widest, node = 0, parent
+    if branch.parent is not None:
+        node = parent.add(output.plain(f"fork from {branch.parent}"))
+        widest, depth = GUIDE * depth + len(branch.parent), depth + 1
     forks_at: dict[str, list[views.Branch]] = {}
     for fork in branch.forks:
         forks_at.setdefault(fork.parent or "", []).append(fork)
     for cid in branch.checkpoints:
         s = by_id[cid]
         label = f"{cid}  step {s.step}  {s.source or ''}"
-        child = node.add(label + ("  (waiting)" if s.waiting else ""))
+        child = node.add(output.plain(label + ("  (waiting)" if s.waiting else "")))
+        widest = max(widest, GUIDE * depth + len(cid))
         for fork in forks_at.get(cid, []):
-            _draw(child, fork, by_id)
+            widest = max(widest, _draw(child, fork, by_id, depth + 1))
+    return widest
 
 
 def _search(saver: HistorySaver, args: argparse.Namespace) -> Any:
     hits = saver.search_messages(args.text, thread_id=args.thread, limit=args.limit)
     if not args.json:
-        table = Table("thread", "checkpoint", "step", "channel", "type", "message")
-        for h in hits:
-            table.add_row(
+        rows = [
+            (
                 h.thread_id,
                 h.checkpoint_id,
                 "" if h.step is None else str(h.step),
@@ -242,5 +268,12 @@ def _search(saver: HistorySaver, args: argparse.Namespace) -> Any:
                 getattr(h.message, "type", ""),
                 views.text_of(h.message)[:200],
             )
-        output.stdout().print(table)
+            for h in hits
+        ]
+        output.print_table(
+            ("thread", "checkpoint", "step", "channel", "type", "message"),
+            rows,
+            whole={"thread", "checkpoint"},
+            drop=("channel", "type", "step"),
+        )
     return [h.as_dict() for h in hits]

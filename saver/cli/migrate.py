@@ -9,11 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict
-from psycopg.rows import dict_row
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -113,11 +109,21 @@ def open_source(url: str) -> Iterator[BaseCheckpointSaver[Any]]:
         raise InvalidConfigError(
             f"cannot read {redact(url)!r}: expected a LangGraph saver's database, {FORMS}"
         )
+    errors: tuple[type[BaseException], ...] = (sqlite3.Error, *driver_errors())
     try:
         with opened as source:
             yield source
-    except (sqlite3.Error, psycopg.Error) as exc:  # the driver's text may hold a password
+    except errors as exc:  # the driver's text may hold a password
         raise StorageError(f"cannot read {redact(url)!r}: {redact(str(exc))}") from None
+
+
+def driver_errors() -> tuple[type[BaseException], ...]:
+    """psycopg's errors where it is installed (a SQLite-only install has no psycopg)."""
+    try:
+        import psycopg
+    except ImportError:
+        return ()
+    return (psycopg.Error,)
 
 
 @contextmanager
@@ -130,7 +136,7 @@ def _sqlite_source(url: str) -> Iterator[BaseCheckpointSaver[Any]]:
     except ImportError:
         raise InvalidConfigError(
             "reading sqlite:/// sources needs LangGraph's SQLite saver: "
-            "pip install langgraph-checkpoint-sqlite"
+            "pip install langgraph-checkpoint-sqlite (or 'langgraph-checkpoint-history[migrate]')"
         ) from None
     # mode=ro: SQLite itself refuses any write, whatever the official saver tries.
     conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
@@ -153,11 +159,15 @@ def _sqlite_source(url: str) -> Iterator[BaseCheckpointSaver[Any]]:
 def _postgres_source(url: str) -> Iterator[BaseCheckpointSaver[Any]]:
     conn_string, schema = split_schema(url)
     try:
+        import psycopg
         from langgraph.checkpoint.postgres import PostgresSaver
+        from psycopg import sql
+        from psycopg.conninfo import conninfo_to_dict
+        from psycopg.rows import dict_row
     except ImportError:
         raise InvalidConfigError(
             "reading postgresql:// sources needs LangGraph's PostgreSQL saver: "
-            "pip install langgraph-checkpoint-postgres"
+            "pip install langgraph-checkpoint-postgres (or 'langgraph-checkpoint-history[migrate]')"
         ) from None
     try:
         conninfo_to_dict(conn_string)  # a malformed URL is a usage error, not a lost server

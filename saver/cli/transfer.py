@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
-
-from rich.table import Table
+from collections.abc import Iterator
+from typing import IO, Any
 
 from saver.cli import output
 from saver.cli.urls import add_url_arguments, open_saver, url_from
 from saver.core import threads
-from saver.errors import InvalidConfigError
+from saver.errors import CorruptRowError, InvalidConfigError
 
 
 def add_parser(commands: Any) -> None:
@@ -23,6 +22,12 @@ def add_parser(commands: Any) -> None:
     add_url_arguments(p)
     p.add_argument("thread", metavar="THREAD")
     p.add_argument("--output", "-o", help="a file to write instead of stdout")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="the export is JSON lines either way; with --output, also print a one-line "
+        "JSON report on stdout",
+    )
     p.set_defaults(run=_export)
     p = commands.add_parser(
         "import",
@@ -52,8 +57,14 @@ def _export(args: argparse.Namespace) -> int:
         data = _exported(saver, args.thread)
     lines = threads.to_lines(data)
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as f:
-            f.writelines(line + "\n" for line in lines)
+        try:
+            with open(args.output, "w", encoding="utf-8") as f:
+                f.writelines(line + "\n" for line in lines)
+        except OSError as exc:
+            raise InvalidConfigError(f"cannot write {args.output}: {exc.strerror}") from None
+        if args.json:
+            report = {"exported": args.thread, "to": args.output, "checkpoints": data.checkpoints}
+            output.print_json(report)
     else:
         sys.stdout.writelines(line + "\n" for line in lines)
     return 0
@@ -69,17 +80,43 @@ def _exported(saver: Any, thread: str) -> threads.ThreadRows:
 
 def _import(args: argparse.Namespace) -> int:
     if args.input:
-        with open(args.input, encoding="utf-8") as f:
-            data = threads.from_lines(f, args.input)
+        try:
+            with open(args.input, "rb") as f:
+                data = _read_export(f, args.input)
+        except OSError as exc:
+            raise InvalidConfigError(f"cannot read {args.input}: {exc.strerror}") from None
     else:
         if sys.stdin.isatty():
             raise InvalidConfigError("import reads an export from stdin: pipe one in or --input")
-        data = threads.from_lines(sys.stdin, "stdin")
+        data = _read_export(sys.stdin.buffer, "stdin")
     with open_saver(url_from(args), namespace=args.namespace, create=True) as saver:
         saver.setup()
         stored = saver.import_thread(data, args.thread)
     _report(args, "imported", data.thread_id, args.thread or data.thread_id, stored)
     return 0
+
+
+def _read_export(stream: IO[bytes], where: str) -> threads.ThreadRows:
+    """An export read from `stream`; input that is not one is a usage error (exit 2) naming
+    `where` and, when it can, the line."""
+    try:
+        return threads.from_lines(_text_lines(stream, where), where)
+    except CorruptRowError as exc:
+        raise InvalidConfigError(str(exc)) from None
+    except InvalidConfigError:
+        raise
+    except (ValueError, KeyError, TypeError) as exc:  # a field of the right name, wrong value
+        raise InvalidConfigError(
+            f"{where}: not a thread export ({type(exc).__name__}: {exc})"
+        ) from None
+
+
+def _text_lines(stream: IO[bytes], where: str) -> Iterator[str]:
+    for n, raw in enumerate(stream, start=1):
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidConfigError(f"{where}:{n}: not UTF-8 text, not a thread export") from None
 
 
 def _copy(args: argparse.Namespace) -> int:
@@ -104,6 +141,8 @@ def _report(args: argparse.Namespace, verb: str, source: str, target: str, count
     if args.json:
         output.print_json({verb: source, "to": target, "checkpoints": count})
         return
-    table = Table("thread", "stored as", "checkpoints")
-    table.add_row(source, target, str(count))
-    output.stdout().print(table)
+    output.print_table(
+        ("thread", "stored as", "checkpoints"),
+        [(source, target, str(count))],
+        whole={"thread", "stored as"},
+    )

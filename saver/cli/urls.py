@@ -7,16 +7,17 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import unquote
 
 from saver.errors import InvalidConfigError, StorageError
-from saver.io import HistorySaver, PostgresSaver, SqliteSaver
+from saver.io import HistorySaver, SqliteSaver
 from saver.io.errors import redact
+from saver.io.urls import split_schema as split_schema  # the migrate command's
 
 ENV_URL = "SAVER_URL"
 FORMS = (
     "sqlite:///relative/path.db, sqlite:////absolute/path.db, "
-    "postgresql://user@host:5432/db or postgres://... (optionally ?schema=name)"
+    "postgresql://user@host:5432/db or postgres://... (optionally ?schema=name, and "
+    "?prepare_threshold=none behind pgbouncer in transaction mode)"
 )
 
 
@@ -56,10 +57,10 @@ def open_saver(url: str, *, namespace: str = "", create: bool = False) -> Iterat
         with SqliteSaver.from_conn_string(path, namespace=namespace) as saver:
             yield _existing(saver, url, create)
     elif scheme in ("postgresql", "postgres"):
-        conn_string, schema = split_schema(url)
-        with PostgresSaver.from_conn_string(
-            conn_string, namespace=namespace, schema=schema
-        ) as saver:
+        from saver.io import PostgresSaver  # here: a SQLite-only install has no psycopg
+
+        # from_conn_string reads ?schema= and ?prepare_threshold= itself.
+        with PostgresSaver.from_conn_string(url, namespace=namespace) as saver:
             yield _existing(saver, url, create)
     else:
         raise InvalidConfigError(f"cannot open {redact(url)!r}: expected {FORMS}")
@@ -80,24 +81,3 @@ def sqlite_path(url: str) -> str:
             "or sqlite:////absolute/path.db"
         )
     return url[len("sqlite:///") :]
-
-
-def split_schema(url: str) -> tuple[str, str | None]:
-    """Take `?schema=name` out of a PostgreSQL URL (libpq does not know that parameter), and
-    leave the rest as written. (By hand: urlunsplit turns `postgresql:///db` into
-    `postgresql:/db`, and re-encoding could change what libpq reads.)"""
-    base, _, query = url.partition("?")
-    kept, schemas = [], []
-    for part in query.split("&") if query else []:
-        key, _, value = part.partition("=")
-        if unquote(key) == "schema":
-            schemas.append(unquote(value))
-        else:
-            kept.append(part)
-    if len(schemas) > 1 or schemas == [""]:
-        raise InvalidConfigError(
-            f"{redact(url)!r}: give ?schema= once, with a name (letters, digits, _)"
-        )
-    if not schemas:
-        return url, None
-    return (f"{base}?{'&'.join(kept)}" if kept else base), schemas[0]

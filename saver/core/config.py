@@ -9,6 +9,19 @@ from langchain_core.runnables import RunnableConfig
 
 from saver.errors import InvalidConfigError
 
+# PostgreSQL cannot index a row over 2704 bytes (a third of a page), and every primary key
+# begins with thread_id, namespace and checkpoint_ns. With both at these limits, in bytes that
+# do not compress, the widest key (history_blobs': those three, a channel name and a version)
+# still leaves some 70 to 100 bytes for the saver namespace and the channel name; past the
+# limits a put would fail in the database instead. SQLite has no such limit and keeps these
+# too, so that both accept the same ids. A thread id is usually a uuid (36 bytes); a
+# checkpoint_ns holds one "node:<task uuid>" (some 40 to 60 bytes) per level of subgraph.
+MAX_THREAD_ID_BYTES = 2048
+MAX_CHECKPOINT_NS_BYTES = 512
+# Only what stores a key is refused: a read or a delete of a longer one is harmless (no index
+# row is made) and still reaches a thread an older saver stored under it.
+WRITES = frozenset({"put", "put_writes", "copy_thread", "import_thread"})
+
 
 @dataclass(frozen=True)
 class Target:
@@ -39,7 +52,22 @@ def thread_id_of(value: Any, what: str) -> str:
         )
     if not isinstance(value, (str, int)) or isinstance(value, bool):
         raise InvalidConfigError(f"{what}: thread_id must be a str or int, got {value!r}")
-    return str(value)
+    text = str(value)
+    if what in WRITES:
+        within(text, "thread_id", MAX_THREAD_ID_BYTES, what)
+    return text
+
+
+def within(text: str, name: str, limit: int, what: str) -> None:
+    """Refuse `text` if its UTF-8 form is over `limit` bytes, before any SQL."""
+    if len(text) <= limit // 4:  # no character takes more than 4 bytes
+        return
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > limit:
+        raise InvalidConfigError(
+            f"{what}: {name} is {size} bytes long (UTF-8); at most {limit} bytes fit the "
+            f"database's index: use a shorter {name} (a hash of it, say)"
+        )
 
 
 def target(namespace: str, config: RunnableConfig, what: str) -> Target:
@@ -47,6 +75,8 @@ def target(namespace: str, config: RunnableConfig, what: str) -> Target:
     ns = conf.get("checkpoint_ns") or ""
     if not isinstance(ns, str):
         raise InvalidConfigError(f"{what}: checkpoint_ns must be a str, got {ns!r}")
+    if what in WRITES:
+        within(ns, "checkpoint_ns", MAX_CHECKPOINT_NS_BYTES, what)
     checkpoint_id = conf.get("checkpoint_id") or None
     if checkpoint_id is not None and not isinstance(checkpoint_id, str):
         raise InvalidConfigError(f"{what}: checkpoint_id must be a str, got {checkpoint_id!r}")

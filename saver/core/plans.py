@@ -74,6 +74,12 @@ def setup(d: Dialect) -> Plan[int]:
     return latest
 
 
+def langgraph_tables(d: Dialect) -> Plan[list[str]]:
+    """LangGraph's own savers' tables in this database, if this saver's hold no checkpoint."""
+    found = yield Stmt(d.SELECT_LANGGRAPH_TABLES)
+    return [str(name) for (name,) in found]
+
+
 def schema_version(d: Dialect) -> Plan[int | None]:
     """The schema version of the database, or None where setup() never ran. Creates nothing."""
     found = yield Stmt(d.SELECT_HAS_TABLES)
@@ -165,7 +171,7 @@ def _delete_threads(d: Dialect, namespace: str, tids: list[str]) -> Plan:
 
 
 def copy_thread(ctx: Context, source: Any, target_id: Any) -> Plan[None]:
-    src = thread_id_of(source, "copy_thread")
+    src = thread_id_of(source, "copy_thread source")
     dst = thread_id_of(target_id, "copy_thread")
     if src == dst:
         raise InvalidConfigError(f"copy_thread: source and target are both {src!r}")

@@ -90,6 +90,9 @@ class Dialect:
     METADATA_INDEXES: tuple[str, ...] = ()  # made by every setup(), after the migrations
     LOCK_MIGRATIONS: str | None
     SELECT_HAS_TABLES: str
+    # The tables LangGraph's own savers write, where this saver's hold no checkpoint yet: a
+    # user who only changed the import sees no history, and is told about `saver migrate`.
+    SELECT_LANGGRAPH_TABLES: str
 
     # --- hooks ---------------------------------------------------------------------------
 

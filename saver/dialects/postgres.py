@@ -18,6 +18,8 @@ def _literal(identifier: str) -> str:
     return "'" + identifier + "'"  # an IDENTIFIER-checked name: no quote can be inside
 
 
+# What LangGraph's PostgresSaver writes (in the connection's search path, where it puts them).
+LANGGRAPH_TABLES = "('checkpoints', 'checkpoint_blobs', 'checkpoint_writes')"
 DISCARD_PLANS = "DISCARD PLANS"  # the statements stay prepared; their plans go
 # Sent before a statement in the same pipeline, so in the same transaction (until the Sync),
 # and gone with it: unlike SET LOCAL it needs no BEGIN, and so no extra round trip.
@@ -56,7 +58,8 @@ def replace_last(stmt: Stmt) -> Stmt:
 class PostgresDialect(Dialect):
     name = "postgres"
 
-    def __init__(self, schema: str | None = None) -> None:
+    def __init__(self, schema: str | None = None, max_params: int = MAX_PARAMS) -> None:
+        self.max_params = max_params  # what one statement may bind (asyncpg allows fewer)
         if schema is not None and not IDENTIFIER.fullmatch(schema):
             raise InvalidConfigError(
                 f"schema must be a plain identifier (letters, digits, _), got {schema!r}"
@@ -80,6 +83,11 @@ class PostgresDialect(Dialect):
             "AND schemaname = ANY(current_schemas(false))"
         )
         super().__init__()
+        self.SELECT_LANGGRAPH_TABLES = (
+            "SELECT tablename FROM pg_tables WHERE schemaname = ANY(current_schemas(false)) "
+            f"AND tablename IN {LANGGRAPH_TABLES} "
+            f"AND NOT EXISTS (SELECT 1 FROM {self.checkpoints}) ORDER BY tablename"
+        )
 
     def put_statements(self, blob_rows: list[Any], row: Any) -> list[Stmt]:
         # The shared thread lock keeps a collector (exclusive) from deleting this thread, or
@@ -101,7 +109,7 @@ class PostgresDialect(Dialect):
         if not rows:
             return []
         width = len(rows[0])
-        size = MAX_PARAMS // width
+        size = self.max_params // width
         return [
             Stmt(
                 self.render(insert, rows=self.rows(width, len(chunk))),

@@ -9,6 +9,8 @@ from typing import Any
 
 from saver.dialects.base import Dialect, load_migrations
 
+LANGGRAPH_TABLES = "('checkpoints', 'writes')"  # what LangGraph's SqliteSaver writes
+
 # The executor's own statements (io/_async/sqlite.py): transactions and connection settings.
 # WAL lets readers run beside a writer; the busy timeout makes writers queue, not fail;
 # synchronous=FULL so a committed checkpoint survives a power cut, not only a crash.
@@ -67,6 +69,11 @@ class SqliteDialect(Dialect):
 
     def __init__(self, indexed_metadata: Iterable[str] = ()) -> None:
         super().__init__()
+        self.SELECT_LANGGRAPH_TABLES = (
+            "SELECT name FROM sqlite_master WHERE type = 'table' "
+            f"AND name IN {LANGGRAPH_TABLES} "
+            f"AND NOT EXISTS (SELECT 1 FROM {self.checkpoints}) ORDER BY name"
+        )
         self.indexed = frozenset(indexed_metadata)
         # An expression index serves a query only where the same expression is written:
         # the key's path is a literal here and in `leaf`, never a parameter.

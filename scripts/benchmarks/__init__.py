@@ -18,6 +18,8 @@ Modules, bottom up (each imports only the ones above it in this list):
   a writer waits meanwhile (`--backend retention`).
 - storage.py: bytes on disk of a growing conversation, deltas against whole values, put time as
   the thread grows (`--backend storage`, `--plot`).
+- drivers.py: asyncpg against psycopg under our AsyncPostgresSaver, client CPU and latency per
+  chat turn, with LangGraph's saver and InMemorySaver (`--backend drivers`).
 - scale.py: per-thread calls on databases of 10^3 to 10^6 checkpoints (`--scale`, `--levels`,
   `--calls`).
 - __main__.py: the entry point, main(): runs the ones the options choose.

@@ -321,6 +321,19 @@ def test_show_unknown_checkpoint_is_exit_3(store: Store) -> None:
     assert missing in failed(3, "show", store.url, ALICE, missing)
 
 
+def test_show_of_an_unknown_thread_says_there_is_no_such_thread(store: Store) -> None:
+    said = failed(3, "show", store.url, "no-such-thread")
+    assert said == "saver show: error: no thread 'no-such-thread' (namespace '') in this store\n"
+
+
+def test_show_takes_thread_and_checkpoint_with_the_url_from_the_environment(
+    store: Store,
+) -> None:
+    older_id = ids(store.history(ALICE))[3]
+    shown = as_json("show", ALICE, older_id, env={"SAVER_URL": store.url})
+    assert shown["thread_id"] == ALICE and shown["checkpoint_id"] == older_id
+
+
 # --- diff ----------------------------------------------------------------------------------
 
 
@@ -438,6 +451,23 @@ def test_export_to_a_file_and_import_from_it(fresh: Store, tmp_path: Path) -> No
     assert snapshots(fresh, "other-2") == snapshots(fresh, OTHER)
 
 
+def test_export_json_prints_the_same_json_lines(store: Store) -> None:
+    assert ok("export", store.url, REVIEW, "--json") == ok("export", store.url, REVIEW)
+
+
+def test_export_to_a_file_with_json_prints_a_report(store: Store, tmp_path: Path) -> None:
+    out = tmp_path / "review.jsonl"
+    report = as_json("export", store.url, REVIEW, "-o", str(out))
+    assert report == {"exported": REVIEW, "to": str(out), "checkpoints": len(store.tuples(REVIEW))}
+    assert out.read_text() == ok("export", store.url, REVIEW)
+
+
+def test_export_to_a_file_it_cannot_write_is_exit_2(store: Store, tmp_path: Path) -> None:
+    out = tmp_path / "no-such-dir" / "t.jsonl"
+    said = failed(2, "export", store.url, BOB, "-o", str(out))
+    assert said.startswith(f"saver export: error: cannot write {out}") and "Traceback" not in said
+
+
 def test_import_twice_is_refused(fresh: Store) -> None:
     exported = ok("export", fresh.url, BOB)
     ok("import", fresh.url, "--thread", "bob-2", stdin=exported)
@@ -448,12 +478,34 @@ def test_import_twice_is_refused(fresh: Store) -> None:
     assert snapshots(fresh, BOB) == snapshots(fresh, "bob-2")
 
 
-def test_import_garbage_names_the_line(fresh: Store) -> None:
-    assert "stdin:1" in failed(1, "import", fresh.url, stdin="this is not json\n")
+def test_import_of_garbage_is_exit_2_naming_the_line(fresh: Store) -> None:
+    assert "stdin:1" in failed(2, "import", fresh.url, stdin="this is not json\n")
     lines = ok("export", fresh.url, BOB).splitlines()
     lines[2] = "{garbage"
-    assert "stdin:3" in failed(1, "import", fresh.url, "--thread", "x", stdin="\n".join(lines))
+    assert "stdin:3" in failed(2, "import", fresh.url, "--thread", "x", stdin="\n".join(lines))
     assert not fresh.namespaces("x")
+
+
+def test_import_of_a_file_that_is_not_an_export_is_exit_2_naming_file_and_line(
+    store: Store, tmp_path: Path
+) -> None:
+    bad = tmp_path / "notes.txt"
+    bad.write_text("\nhello\n")
+    said = failed(2, "import", store.url, "--thread", "x", "-i", str(bad))
+    assert said.startswith(f"saver import: error: {bad}:2: ") and "Traceback" not in said
+    header = ok("export", store.url, BOB).splitlines()[0]
+    bad.write_bytes(header.encode() + b"\n\xff\xfe\n")
+    said = failed(2, "import", store.url, "--thread", "x", "-i", str(bad))
+    assert said.startswith(f"saver import: error: {bad}:2: not UTF-8")
+    assert not store.namespaces("x")
+
+
+def test_import_of_a_missing_file_is_exit_2(store: Store, tmp_path: Path) -> None:
+    missing = tmp_path / "nope.jsonl"
+    said = failed(2, "import", store.url, "-i", str(missing))
+    assert (
+        said.startswith(f"saver import: error: cannot read {missing}") and "Traceback" not in said
+    )
 
 
 def test_copy_within_a_store(fresh: Store) -> None:
@@ -480,6 +532,56 @@ def test_copy_unknown_thread_is_exit_3(fresh: Store, elsewhere: Store) -> None:
     assert "nobody" in failed(3, "copy", fresh.url, "nobody", "n2")
     assert "nobody" in failed(3, "copy", fresh.url, "nobody", "n2", "--to", elsewhere.url)
     assert not fresh.namespaces("n2")
+
+
+# --- tables on a narrow terminal -----------------------------------------------------------
+
+
+def printed_ids(store: Store, command: str) -> tuple[list[str], list[str]]:
+    """A command's arguments, and the ids its table or tree must print."""
+    if command == "threads":
+        return [store.url], [t["thread_id"] for t in as_json("threads", store.url)]
+    if command in ("history", "tree"):
+        return [store.url, OTHER], ids(store.history(OTHER))
+    if command == "show":
+        return [store.url, REVIEW], ids(store.history(REVIEW))[:1]
+    found = as_json("search", store.url, "banana")
+    return [store.url, "banana"], [h["thread_id"] for h in found] + [
+        h["checkpoint_id"] for h in found
+    ]
+
+
+@pytest.mark.parametrize("columns", ["40", "80"])
+@pytest.mark.parametrize("command", ["threads", "history", "tree", "show", "search"])
+def test_ids_are_printed_whole_however_narrow_the_terminal(
+    store: Store, command: str, columns: str
+) -> None:
+    args, expected = printed_ids(store, command)
+    printed = ok(command, *args, env={"COLUMNS": columns})
+    for id_ in expected:
+        assert id_ in printed, (id_, printed)
+
+
+@pytest.mark.parametrize("command", ["threads", "history", "search"])
+def test_an_80_column_table_leaves_columns_out_rather_than_overflow(
+    store: Store, command: str
+) -> None:
+    args, expected = printed_ids(store, command)
+    printed = ok(command, *args, env={"COLUMNS": "80"})
+    assert max(len(line) for line in printed.splitlines()) <= 80
+    assert all(id_ in printed for id_ in expected)
+
+
+def test_an_80_column_history_still_shows_a_thread_waiting(store: Store) -> None:
+    printed = ok("history", store.url, REVIEW, env={"COLUMNS": "80"})
+    assert "(waiting)" in printed and ids(store.history(REVIEW))[0] in printed
+
+
+def test_ids_are_printed_as_they_are_not_read_as_markup(fresh: Store) -> None:
+    odd = "[bold]team[/bold]:[red]1"
+    assert odd in ok("copy", fresh.url, BOB, odd, env={"COLUMNS": "40"})
+    assert odd in ok("threads", fresh.url, "--prefix", "[", env={"COLUMNS": "40"})
+    assert f"thread {odd}" in ok("tree", fresh.url, odd)
 
 
 # --- errors --------------------------------------------------------------------------------

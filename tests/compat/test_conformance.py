@@ -9,10 +9,10 @@ import pytest
 from langgraph.checkpoint.conformance import checkpointer_test, validate
 from langgraph.checkpoint.conformance.capabilities import ALL_CAPABILITIES
 
-from tests.support import ALL_CLASSES, opener
+from tests.support import ALL_CLASSES, ASYNCPG, opener
 
 
-@pytest.mark.parametrize("class_name", ALL_CLASSES)
+@pytest.mark.parametrize("class_name", [*ALL_CLASSES, ASYNCPG])
 async def test_every_capability_passes(
     class_name: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -67,18 +66,6 @@ admin_graph = builder_admin.compile(
     checkpointer=PostgresSaver.from_conn_string(conn, namespace="admin_graph")
 )
 """
-
-
-@pytest.fixture
-def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)  # "checkpoints.db" lands here
-    return tmp_path
-
-
-@pytest.fixture
-def database() -> Iterator[str]:
-    with snippets.fresh_database() as url:
-        yield url
 
 
 async def test_sqlite_savers_from_conn_string_go_straight_into_compile(in_tmp: Path) -> None:

@@ -4,7 +4,6 @@ own, awaited in a FastAPI lifespan, and `await checkpointer.delete_checkpoints(.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -111,18 +110,6 @@ async def run_workflow(request: Request):
 """
 
 
-@pytest.fixture
-def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)  # "checkpoints.db" lands here
-    return tmp_path
-
-
-@pytest.fixture
-def database() -> Iterator[str]:
-    with snippets.fresh_database() as url:
-        yield url
-
-
 def names(**more: Any) -> dict[str, Any]:
     """What seed 004's prose assumes: `graph` is a StateGraph builder, `state` its input."""
     return {
@@ -202,6 +189,70 @@ async def test_a_fastapi_lifespan_awaits_from_conn_string_and_closes_its_conn(
         result = await graph_app.ainvoke({"input": "from a request"}, config)
     assert result["seen"] == ["from a request", "approved"]
     assert "history_checkpoints" in saver_tables(in_tmp / "checkpoints.db")
+
+
+ASYNCPG_POOL = """
+# With custom pool
+import asyncpg
+
+pool = await asyncpg.create_pool(
+    "postgresql://user:pass@localhost/dbname",
+    min_size=5,
+    max_size=20
+)
+
+async with AsyncPostgresSaver(pool) as checkpointer:
+    await checkpointer.setup()
+    app = graph.compile(checkpointer=checkpointer)
+"""
+
+ASYNCPG_POOL_SHARING = """
+import asyncpg
+
+pool = await asyncpg.create_pool(
+    "postgresql://localhost/checkpoints",
+    min_size=5,
+    max_size=20
+)
+
+# Multiple checkpointers share pool
+async with AsyncPostgresSaver(pool) as checkpointer1, \\
+           AsyncPostgresSaver(pool) as checkpointer2:
+
+    app1 = graph1.compile(checkpointer=checkpointer1)
+    app2 = graph2.compile(checkpointer=checkpointer2)
+"""
+
+
+def asyncpg_url(conninfo: str) -> str:
+    """asyncpg takes URLs only: the test database's conninfo as one."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    parts = conninfo_to_dict(conninfo)
+    return f"postgresql://{parts['user']}@{parts['host']}:{parts['port']}/{parts['dbname']}"
+
+
+async def test_async_postgres_saver_on_an_asyncpg_pool_in_async_with(database: str) -> None:
+    text = ASYNCPG_POOL.replace(PLACEHOLDER_URL, asyncpg_url(database))
+    ns = await snippets.run(text, names())
+    try:
+        async with saver.AsyncPostgresSaver(ns["pool"]) as checkpointer:
+            app = snippets.builder().compile(checkpointer=checkpointer)
+            result = await app.ainvoke({"input": "hi"}, snippets.config())
+        assert result["seen"] == ["hi", "approved"]
+        with pytest.raises(saver.SaverClosedError):  # the snippet's saver, after its block
+            await ns["app"].ainvoke({"input": "late"}, snippets.config())
+    finally:
+        await ns["pool"].close()
+
+
+async def test_two_savers_share_an_asyncpg_pool_and_leave_it_open(database: str) -> None:
+    text = ASYNCPG_POOL_SHARING.replace("postgresql://localhost/checkpoints", asyncpg_url(database))
+    ns = await snippets.run(text, names(graph1=snippets.builder(), graph2=snippets.builder()))
+    try:
+        assert await ns["pool"].fetchval("SELECT 1") == 1  # the savers left it open
+    finally:
+        await ns["pool"].close()
 
 
 POOL_SHARING = """

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, Self
+from typing import Any, TypeVar
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import (
@@ -54,6 +54,7 @@ async def drive(
         return done.value
 
 
+SaverT = TypeVar("SaverT", bound="AsyncHistorySaver")
 # Passed for the connection by from_conn_string: the saver opens its own on first use.
 OPENED_LATER: Any = object()
 
@@ -88,6 +89,7 @@ class AsyncHistorySaver(AsyncTimeTravel, BaseCheckpointSaver[str]):
         self._opening = asyncio.Lock()
         self._sweep_every: float | None = None
         self._closed = False
+        self.langgraph_tables: list[str] = []  # found by setup(): see SELECT_LANGGRAPH_TABLES
         self._abandoned: weakref.finalize[Any, Any]  # closes an opened connection if dropped
 
     @property
@@ -115,7 +117,7 @@ class AsyncHistorySaver(AsyncTimeTravel, BaseCheckpointSaver[str]):
                 if self._sweep_every is not None and self.sweeper is None:
                     self.start_sweeper(self._sweep_every)
 
-    async def __aenter__(self) -> Self:
+    async def __aenter__(self: SaverT) -> SaverT:
         await self._open()
         return self
 
@@ -137,6 +139,19 @@ class AsyncHistorySaver(AsyncTimeTravel, BaseCheckpointSaver[str]):
         await self._open()
         await self._execute(plans.setup(self.dialect), WRITE)
         self._ready = True
+        await self._look_for_langgraph_tables()
+
+    async def _look_for_langgraph_tables(self) -> None:
+        """Note (and warn once) where LangGraph's own tables hold what a user who only changed
+        the import expects to see here."""
+        self.langgraph_tables = await self._execute(plans.langgraph_tables(self.dialect), READ)
+        if self.langgraph_tables:
+            logger.warning(
+                "this database holds LangGraph's own checkpoint tables (%s) and no history of "
+                "this saver yet: to bring those threads along, run `saver migrate --from URL "
+                "--to URL` (see the README, Switching from LangGraph's savers)",
+                ", ".join(self.langgraph_tables),
+            )
 
     async def aschema_version(self) -> int | None:
         """The database's schema version, or None where this saver's tables are not there
@@ -145,6 +160,7 @@ class AsyncHistorySaver(AsyncTimeTravel, BaseCheckpointSaver[str]):
         version = await self._execute(plans.schema_version(self.dialect), SNAPSHOT)
         if version == max(v for v, _ in self.dialect.MIGRATIONS):
             self._ready = True  # up to date: later calls need not run setup() (or write)
+            await self._look_for_langgraph_tables()
         return version
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:

@@ -21,12 +21,37 @@ from saver.core import plans
 from saver.dialects import postgres as session
 from saver.dialects.base import Stmt
 from saver.dialects.postgres import PostgresDialect, replan_due
-from saver.errors import SaverClosedError, TransientStorageError
+from saver.errors import SaverClosedError, StorageError, TransientStorageError
 from saver.io._sync.saver import OPENED_LATER, HistorySaver, drive
 from saver.io.bridge import ThreadBridge, close_abandoned
-from saver.io.errors import POSTGRES_ERRORS, from_postgres, open_error
+from saver.io.errors import from_postgres, open_error, postgres_errors
 from saver.io.modes import BATCH, READ, RELAXED, SNAPSHOT
+from saver.io.urls import AUTO, PrepareThreshold, postgres_options
 from saver.retention.policy import RetentionPolicy
+
+# A pooler (pgbouncer, ...) gives its client a made-up backend pid, not the server process's.
+BACKEND_PID = "SELECT pg_backend_pid()"
+# What psycopg names the statements it prepares; the server connection holds them, so behind a
+# pooler in transaction mode another client's statement of that name can be there instead.
+PREPARED_BY_PSYCOPG = 'prepared statement "_pg3_'
+PREPARED_ELSEWHERE = (
+    "the server connection did not hold the statements psycopg had prepared (it had none, or "
+    "another client's of the same name): a connection pooler in transaction mode (pgbouncer "
+    "before 1.21, or without max_prepared_statements) stands between the saver and "
+    "PostgreSQL. Open the saver with prepare_threshold=None (?prepare_threshold=none in the "
+    "URL), or give it connections made with prepare_threshold=None"
+)
+
+
+def through_pooler(conn: Connection[Any]) -> bool:
+    """Whether a connection pooler answers on `conn` rather than PostgreSQL itself: one round
+    trip, nothing prepared."""
+    cur = conn.execute(BACKEND_PID, prepare=False)
+    row = cur.fetchone()
+    return row is not None and row[0] != conn.info.backend_pid
+
+
+POSTGRES_ERRORS = postgres_errors()
 
 
 class PostgresExecutor:
@@ -87,7 +112,9 @@ class PostgresExecutor:
                     return self.sql(conn, stmt)
 
                 uses = self.uses[conn] = self.uses.get(conn, 0) + 1
-                if conn.autocommit and replan_due(uses):
+                # Only prepared statements keep plans: a connection that never prepares (as
+                # behind pgbouncer) has none to drop, and is spared the round trip.
+                if conn.autocommit and conn.prepare_threshold is not None and replan_due(uses):
                     conn.execute(session.DISCARD_PLANS)
 
                 try:
@@ -119,6 +146,8 @@ class PostgresExecutor:
                         conn.execute(session.JIT_OFF_IN_TRANSACTION)
                     return drive(plan, execute, first)
         except POSTGRES_ERRORS as exc:
+            if PREPARED_BY_PSYCOPG in str(exc):
+                raise StorageError(f"{PREPARED_ELSEWHERE} ({exc})") from exc
             error = from_postgres(exc, can_reconnect=self.pool is not None or bool(self.reopen))
             if isinstance(error, TransientStorageError) and self.pool is not None:
                 # A restart breaks every idle connection too: replace them now, so the
@@ -166,6 +195,7 @@ class PostgresSaver(ThreadBridge, HistorySaver):
         retention: RetentionPolicy | None = None,
         compress: bool = True,
         sweep_every: float | None = None,
+        prepare_threshold: PrepareThreshold = AUTO,
     ) -> PostgresSaver:
         """A saver of `conn_string`, which connects on first use (with `pool_size`, a pool of
         that many connections): pass it to `compile()` as it is (and `close()` it when
@@ -173,8 +203,20 @@ class PostgresSaver(ThreadBridge, HistorySaver):
         awaited too, to connect now.
 
         With `retention` the policy's per-thread part is applied as threads are written;
-        with `sweep_every` (seconds) too, a background sweep applies all of it."""
-        settings: dict[str, Any] = {"autocommit": True, "prepare_threshold": 0}
+        with `sweep_every` (seconds) too, a background sweep applies all of it.
+
+        A URL may end in `?schema=name` (as the `schema` argument) and `?prepare_threshold=`
+        (`none`, `auto` or a number; as the argument); a URL and an argument that disagree are
+        an InvalidConfigError. `prepare_threshold` is psycopg's: 0 prepares every statement,
+        None never prepares, which pgbouncer in transaction pooling mode needs (before 1.21,
+        or without `max_prepared_statements`). "auto", the default, is 0 unless the first
+        connection finds a pooler between the saver and the server (one query at open),
+        then None."""
+        conn_string, schema, prepare_threshold = postgres_options(
+            conn_string, schema, prepare_threshold
+        )
+        threshold = 0 if prepare_threshold == AUTO else prepare_threshold
+        settings: dict[str, Any] = {"autocommit": True, "prepare_threshold": threshold}
         try:
             conninfo_to_dict(conn_string)  # a malformed URL fails now, not on first use
         except (psycopg.Error, ValueError) as exc:
@@ -193,10 +235,19 @@ class PostgresSaver(ThreadBridge, HistorySaver):
 
         def connect() -> None:
             try:
+                # One direct connection first: an unreachable server fails now, not after a
+                # pool's start-up timeout; and it tells whether a pooler answers for the server.
+                first = reopen()
+                if prepare_threshold == AUTO:
+                    try:
+                        pooled = through_pooler(first)
+                    except BaseException:
+                        first.close()
+                        raise
+                    if pooled:  # its transaction pooling would mix up prepared statements
+                        settings["prepare_threshold"] = first.prepare_threshold = None
                 if pool_size:
-                    # One direct connection first: an unreachable server fails now, not after
-                    # the pool's start-up timeout.
-                    (Connection.connect(conn_string, **settings)).close()
+                    first.close()
                     pool = ConnectionPool(
                         conn_string,
                         min_size=1,
@@ -208,7 +259,7 @@ class PostgresSaver(ThreadBridge, HistorySaver):
                     pool.open(wait=True, timeout=30)
                     conn: Any = pool
                 else:
-                    conn = reopen()
+                    conn = first
             except (psycopg.Error, ValueError) as exc:
                 raise open_error(conn_string, exc) from None
             saver._owned = conn

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Callable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, Self
+from typing import Any, TypeVar
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import (
@@ -55,6 +55,7 @@ def drive(
         return done.value
 
 
+SaverT = TypeVar("SaverT", bound="HistorySaver")
 # Passed for the connection by from_conn_string: the saver opens its own on first use.
 OPENED_LATER: Any = object()
 
@@ -89,6 +90,7 @@ class HistorySaver(TimeTravel, BaseCheckpointSaver[str]):
         self._opening = threading.Lock()
         self._sweep_every: float | None = None
         self._closed = False
+        self.langgraph_tables: list[str] = []  # found by setup(): see SELECT_LANGGRAPH_TABLES
         self._abandoned: weakref.finalize[Any, Any]  # closes an opened connection if dropped
 
     @property
@@ -116,7 +118,7 @@ class HistorySaver(TimeTravel, BaseCheckpointSaver[str]):
                 if self._sweep_every is not None and self.sweeper is None:
                     self.start_sweeper(self._sweep_every)
 
-    def __enter__(self) -> Self:
+    def __enter__(self: SaverT) -> SaverT:
         self._open()
         return self
 
@@ -138,6 +140,19 @@ class HistorySaver(TimeTravel, BaseCheckpointSaver[str]):
         self._open()
         self._execute(plans.setup(self.dialect), WRITE)
         self._ready = True
+        self._look_for_langgraph_tables()
+
+    def _look_for_langgraph_tables(self) -> None:
+        """Note (and warn once) where LangGraph's own tables hold what a user who only changed
+        the import expects to see here."""
+        self.langgraph_tables = self._execute(plans.langgraph_tables(self.dialect), READ)
+        if self.langgraph_tables:
+            logger.warning(
+                "this database holds LangGraph's own checkpoint tables (%s) and no history of "
+                "this saver yet: to bring those threads along, run `saver migrate --from URL "
+                "--to URL` (see the README, Switching from LangGraph's savers)",
+                ", ".join(self.langgraph_tables),
+            )
 
     def schema_version(self) -> int | None:
         """The database's schema version, or None where this saver's tables are not there
@@ -146,6 +161,7 @@ class HistorySaver(TimeTravel, BaseCheckpointSaver[str]):
         version = self._execute(plans.schema_version(self.dialect), SNAPSHOT)
         if version == max(v for v, _ in self.dialect.MIGRATIONS):
             self._ready = True  # up to date: later calls need not run setup() (or write)
+            self._look_for_langgraph_tables()
         return version
 
     def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:

@@ -8,7 +8,13 @@ import pytest
 from tests.support import opener
 
 
-@pytest.fixture(params=["AsyncSqliteSaver", "AsyncPostgresSaver"])
+@pytest.fixture(
+    params=[
+        "AsyncSqliteSaver",
+        "AsyncPostgresSaver",
+        "AsyncPostgresSaver+asyncpg",  # unasync: remove
+    ]
+)
 def open_saver(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     return opener(request.param, tmp_path, request)
 
@@ -19,7 +25,19 @@ def open_sqlite_saver(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     return opener(request.param, tmp_path, request)
 
 
-@pytest.fixture(params=["AsyncPostgresSaver"])
+@pytest.fixture(
+    params=[
+        "AsyncPostgresSaver",
+        "AsyncPostgresSaver+asyncpg",  # unasync: remove
+    ]
+)
 def open_postgres_saver(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     """`open_saver` for what only PostgreSQL has: server URLs, conninfo strings, jsonb."""
+    return opener(request.param, tmp_path, request)
+
+
+@pytest.fixture(params=["AsyncPostgresSaver"])
+def open_postgres_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """`open_postgres_saver` for what from_conn_string does with a URL (the asyncpg kind
+    opens its own connection, as a user of asyncpg does)."""
     return opener(request.param, tmp_path, request)

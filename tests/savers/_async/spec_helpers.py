@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg  # unasync: remove
 import psycopg
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import Checkpoint, empty_checkpoint
@@ -195,6 +196,10 @@ async def count_statements(cp: Any) -> AsyncIterator[list[str]]:
             statements.append(text)
 
     conn = cp.conn
+    if isinstance(conn, asyncpg.Connection):  # unasync: remove
+        conn.add_query_logger(lambda logged: note(logged.query))  # unasync: remove
+        yield statements  # unasync: remove
+        return  # unasync: remove
     if not isinstance(conn, psycopg.AsyncConnection):
         await conn.set_trace_callback(note)
         try:

@@ -211,10 +211,10 @@ UNREACHABLE_POSTGRES = f"postgresql://ann:{PASSWORD}@127.0.0.1:1/db"
 
 @pytest.mark.parametrize("case", list(MALFORMED_POSTGRES))
 async def test_opening_a_malformed_postgres_url_raises_invalid_config_error_naming_it(
-    open_postgres_saver: Any, case: str
+    open_postgres_url: Any, case: str
 ) -> None:
     url, shown = MALFORMED_POSTGRES[case]
-    cls = getattr(saver, open_postgres_saver.class_name)
+    cls = getattr(saver, open_postgres_url.class_name)
     with pytest.raises(InvalidConfigError) as caught:
         async with cls.from_conn_string(url) as cp:
             await cp.aget_tuple(config("t"))
@@ -222,9 +222,9 @@ async def test_opening_a_malformed_postgres_url_raises_invalid_config_error_nami
 
 
 async def test_opening_an_unreachable_postgres_server_raises_transient_storage_error_naming_it(
-    open_postgres_saver: Any,
+    open_postgres_url: Any,
 ) -> None:
-    cls = getattr(saver, open_postgres_saver.class_name)
+    cls = getattr(saver, open_postgres_url.class_name)
     with pytest.raises(TransientStorageError) as caught:
         async with cls.from_conn_string(UNREACHABLE_POSTGRES) as cp:
             await cp.aget_tuple(config("t"))
@@ -235,10 +235,10 @@ async def test_opening_an_unreachable_postgres_server_raises_transient_storage_e
     "case", [c for c, (url, _) in MALFORMED_POSTGRES.items() if PASSWORD in url] + ["unreachable"]
 )
 async def test_an_error_opening_postgres_never_shows_the_password(
-    open_postgres_saver: Any, case: str
+    open_postgres_url: Any, case: str
 ) -> None:
     url = UNREACHABLE_POSTGRES if case == "unreachable" else MALFORMED_POSTGRES[case][0]
-    cls = getattr(saver, open_postgres_saver.class_name)
+    cls = getattr(saver, open_postgres_url.class_name)
     with pytest.raises(StorageError) as caught:
         async with cls.from_conn_string(url) as cp:
             await cp.aget_tuple(config("t"))

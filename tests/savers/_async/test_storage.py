@@ -192,14 +192,14 @@ async def test_a_sqlite_url_opens_the_same_file_as_the_plain_path(
 
 
 async def test_a_postgres_url_and_its_conninfo_spelling_open_the_same_database(
-    open_postgres_saver: Any,
+    open_postgres_url: Any,
 ) -> None:
     """The key=value spelling (host=... dbname=...) of the URL reaches the same tables."""
-    async with open_postgres_saver() as cp:
+    async with open_postgres_url() as cp:
         await put_counter_chain(cp, "t", 2)
-    async with getattr(saver, open_postgres_saver.class_name).from_conn_string(
-        make_conninfo(**conninfo_to_dict(open_postgres_saver.path)),
-        schema=open_postgres_saver.schema,
+    async with getattr(saver, open_postgres_url.class_name).from_conn_string(
+        make_conninfo(**conninfo_to_dict(open_postgres_url.path)),
+        schema=open_postgres_url.schema,
     ) as cp:
         assert ids([t async for t in cp.alist(config("t"))]) == [checkpoint_id(2), checkpoint_id(1)]
 
