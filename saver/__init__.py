@@ -3,6 +3,7 @@
 from saver import SqliteSaver, AsyncSqliteSaver
 """
 
+from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
 from saver.errors import (
@@ -17,12 +18,10 @@ from saver.retention.job import CleanupReport
 from saver.retention.policy import RetentionPolicy, parse_duration
 
 __all__ = [
-    "AsyncPostgresSaver",
     "AsyncSqliteSaver",
     "CleanupReport",
     "CorruptRowError",
     "InvalidConfigError",
-    "PostgresSaver",
     "RetentionPolicy",
     "SaverClosedError",
     "SqliteSaver",
@@ -30,6 +29,8 @@ __all__ = [
     "TransientStorageError",
     "parse_duration",
 ]
+if find_spec("psycopg") is not None:  # (a star import must not fail where it is missing)
+    __all__ += ["AsyncPostgresSaver", "PostgresSaver"]
 
 if TYPE_CHECKING:
     from saver.io import AsyncPostgresSaver, PostgresSaver

@@ -44,3 +44,24 @@ def test_the_sqlite_savers_and_the_command_line_need_no_postgres_driver(tmp_path
     assert lines[-1] == (
         "refused: PostgresSaver needs psycopg: pip install 'langgraph-checkpoint-history[postgres]'"
     )
+
+
+WITHOUT_ASYNCPG = textwrap.dedent(
+    """
+    import sys
+
+    sys.modules["asyncpg"] = None  # the [postgres] extra alone: psycopg, no asyncpg
+    from saver import *  # noqa: F403
+    from saver import AsyncPostgresSaver, PostgresSaver
+
+    print(AsyncPostgresSaver.__name__, PostgresSaver.__name__)
+    """
+)
+
+
+def test_the_postgres_savers_need_no_asyncpg() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_ASYNCPG], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["AsyncPostgresSaver", "PostgresSaver"]

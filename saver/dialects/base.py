@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -49,6 +50,16 @@ def load_migrations(dialect: str) -> list[tuple[int, list[str]]]:
     return out
 
 
+@cache
+def tidy(template: str) -> str:
+    """A template on one line: runs of spaces and line breaks made one space, none just
+    inside a parenthesis. Only the template's own text: a value put into it (a metadata key
+    in a filter, say) goes in unchanged."""
+    text = " ".join(template.split())
+    # `{end:t}` brings its own leading space: on SQLite it is nothing at all.
+    return text.replace("( ", "(").replace(" )", ")").replace(" {end", "{end")
+
+
 class _Hook:
     """A field of a template that takes an argument: `{in_list:thread_id}`."""
 
@@ -68,7 +79,7 @@ class _Fields(dict[str, Any]):
 
     def __missing__(self, name: str) -> Any:
         if name in statements.FRAGMENTS:
-            return statements.FRAGMENTS[name].format_map(self)
+            return tidy(statements.FRAGMENTS[name]).format_map(self)
         return self.dialect.fields[name]
 
 
@@ -167,12 +178,11 @@ class Dialect:
 
     def render(self, template: str, **own: Any) -> str:
         """A template of statements.py as this dialect's SQL, on one line (the line breaks
-        and indents of the template are for its reader)."""
-        text = " ".join(self._fill(template, **own).split())
-        return self.sql(text.replace("( ", "(").replace(" )", ")"))
+        and indents of the template are for its reader; what fills it goes in as it is)."""
+        return self.sql(self._fill(template, **own).strip())
 
     def _fill(self, template: str, **own: Any) -> str:
-        return template.format_map(_Fields(self, own))
+        return tidy(template).format_map(_Fields(self, own))
 
     def rows(self, width: int, count: int = 1) -> str:
         """`count` rows of `width` placeholders, for a VALUES list."""

@@ -159,7 +159,7 @@ class PostgresDialect(Dialect):
     PIN, PIN_ON = "CROSS JOIN LATERAL (SELECT * FROM", "WHERE"
 
     def pin_end(self, alias: str, one: bool) -> str:
-        return f"{'LIMIT 1' if one else 'OFFSET 0'}) AS {alias}"
+        return f" {'LIMIT 1' if one else 'OFFSET 0'}) AS {alias}"
 
     def in_list(self, column: str) -> str:
         # An ARRAY lets the planner probe the primary key; IN (set-returning function)

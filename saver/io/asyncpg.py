@@ -22,19 +22,13 @@ from saver.dialects.base import Stmt
 from saver.dialects.postgres import replan_due
 from saver.errors import SaverClosedError, StorageError, TransientStorageError
 from saver.io._async.saver import drive
+from saver.io.errors import by_sqlstate, said
 from saver.io.modes import READ, RELAXED, SNAPSHOT
 
 PLACEHOLDER = re.compile(r"%s|%%")
-# SQLSTATEs a retry may cure: connection exceptions (class 08), serialization failure,
-# deadlock, lock not available, shutdown or start-up, too many connections.
-TRANSIENT = ("08", "40001", "40P01", "55P03", "57P01", "57P02", "57P03", "53300")
 LOST = (asyncpg.exceptions.ConnectionDoesNotExistError, OSError, asyncio.TimeoutError)
 # asyncpg's own limit on a statement's parameters (PostgreSQL's is 65535).
 MAX_PARAMS = 32767
-
-
-def is_asyncpg(conn: object) -> bool:
-    return isinstance(conn, (asyncpg.Pool, asyncpg.Connection))
 
 
 def dollar_placeholders(text: str) -> str:
@@ -44,15 +38,16 @@ def dollar_placeholders(text: str) -> str:
 
 
 def from_asyncpg(exc: BaseException) -> StorageError:
-    text = str(exc).strip() or type(exc).__name__
+    """An asyncpg error as psycopg's would be (io/errors.py classifies by SQLSTATE)."""
+    text = said(exc)
     if isinstance(exc, asyncpg.exceptions.InterfaceError) and "closed" in text:
         return SaverClosedError(f"the PostgreSQL connection or pool is closed: {text}")
-    state = getattr(exc, "sqlstate", None) or ""
-    if isinstance(exc, LOST) or state.startswith(TRANSIENT):
-        return TransientStorageError(f"PostgreSQL connection lost or busy ({text}); retry")
-    if state == "42P01":
-        return StorageError(f"saver tables are missing; call setup() first: {text}")
-    return StorageError(f"PostgreSQL error: {text}")
+    if isinstance(exc, LOST):
+        return TransientStorageError(f"PostgreSQL connection lost or unavailable ({text}); retry")
+    state = getattr(exc, "sqlstate", None)
+    if not state:
+        return StorageError(f"PostgreSQL error ({type(exc).__name__}): {text}")
+    return by_sqlstate(state, text, "retry", type(exc).__name__)
 
 
 class AsyncpgExecutor:

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import sqlite3
 import threading
+import warnings
 from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Iterator
 from typing import Any
 
@@ -65,7 +66,9 @@ def let_exit(connecting: Any) -> None:
     """aiosqlite runs each connection in a thread that is not a daemon, so one nobody closed
     would keep the interpreter from exiting: a saver from from_conn_string used without
     `async with` makes its connection's thread a daemon before it starts."""
-    thread = getattr(connecting, "_thread", None)
+    # aiosqlite 0.22 keeps its thread as `_thread`; before that the connection was the thread.
+    thread = connecting if isinstance(connecting, threading.Thread) else None
+    thread = thread or getattr(connecting, "_thread", None)
     if isinstance(thread, threading.Thread) and not thread.is_alive():
         thread.daemon = True
 
@@ -83,6 +86,9 @@ def close_abandoned(conn: Any) -> None:
     elif isinstance(getattr(conn, "_connection", None), sqlite3.Connection):
         raw, conn._connection = conn._connection, None
         raw.close()
+        with warnings.catch_warnings():  # stop() asks for an event loop, maybe long gone
+            warnings.simplefilter("ignore")
+            conn.stop()  # (aiosqlite >= 0.22) the worker thread ends once it reads this
     elif callable(getattr(conn, "close", None)) and not asyncio.iscoroutinefunction(conn.close):
         conn.close()  # a sync pool
 

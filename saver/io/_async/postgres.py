@@ -23,8 +23,6 @@ from saver.dialects.postgres import PostgresDialect, replan_due
 from saver.errors import SaverClosedError, StorageError, TransientStorageError
 from saver.io import bridge  # unasync: remove
 from saver.io._async.saver import OPENED_LATER, AsyncHistorySaver, drive
-from saver.io.asyncpg import MAX_PARAMS as ASYNCPG_MAX_PARAMS  # unasync: remove
-from saver.io.asyncpg import AsyncpgExecutor, is_asyncpg  # unasync: remove
 from saver.io.bridge import LoopBridge, close_abandoned
 from saver.io.errors import from_postgres, open_error, postgres_errors
 from saver.io.modes import BATCH, READ, RELAXED, SNAPSHOT
@@ -183,9 +181,11 @@ class AsyncPostgresSaver(LoopBridge, AsyncHistorySaver):
         self._owned: AsyncConnection[Any] | AsyncConnectionPool[Any] | None = None
         if conn is not OPENED_LATER:
             self._executor = AsyncPostgresExecutor(conn)
-        if is_asyncpg(conn):  # unasync: remove
+        if type(conn).__module__.startswith("asyncpg."):  # unasync: remove
+            from saver.io.asyncpg import MAX_PARAMS, AsyncpgExecutor  # unasync: remove
+
             self._executor = AsyncpgExecutor(conn)  # type: ignore[assignment]  # unasync: remove
-            self.dialect = PostgresDialect(schema, ASYNCPG_MAX_PARAMS)  # unasync: remove
+            self.dialect = PostgresDialect(schema, MAX_PARAMS)  # unasync: remove
         self.loop = bridge.running_loop()  # unasync: remove
 
     @classmethod
@@ -269,8 +269,9 @@ class AsyncPostgresSaver(LoopBridge, AsyncHistorySaver):
             except (psycopg.Error, ValueError) as exc:
                 raise open_error(conn_string, exc) from None
             saver._owned = conn
-            saver._abandoned = weakref.finalize(saver, close_abandoned, conn)
             saver._executor = AsyncPostgresExecutor(conn, reopen)
+            # Tied to the executor, which every copy of the saver shares.
+            saver._abandoned = weakref.finalize(saver._executor, close_abandoned, conn)
             saver.loop = asyncio.get_running_loop()  # unasync: remove
 
         saver._opener = connect

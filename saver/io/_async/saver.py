@@ -55,6 +55,8 @@ async def drive(
 
 
 SaverT = TypeVar("SaverT", bound="AsyncHistorySaver")
+# What opening sets on a saver from from_conn_string, and a copy made before takes over.
+SHARED_ON_OPEN = ("_executor", "conn", "loop")
 # Passed for the connection by from_conn_string: the saver opens its own on first use.
 OPENED_LATER: Any = object()
 
@@ -89,8 +91,10 @@ class AsyncHistorySaver(AsyncTimeTravel, BaseCheckpointSaver[str]):
         self._opening = asyncio.Lock()
         self._sweep_every: float | None = None
         self._closed = False
+        self._copy = False  # a copy never closes the connection it shares (__copy__)
         self.langgraph_tables: list[str] = []  # found by setup(): see SELECT_LANGGRAPH_TABLES
-        self._abandoned: weakref.finalize[Any, Any]  # closes an opened connection if dropped
+        self._owned: Any = None  # the connection or pool it opened itself, to close
+        self._abandoned: weakref.finalize[Any, Any]  # closes that one if the saver is dropped
 
     @property
     def _ctx(self) -> plans.Context:
@@ -100,6 +104,9 @@ class AsyncHistorySaver(AsyncTimeTravel, BaseCheckpointSaver[str]):
         raise NotImplementedError
 
     async def _run(self, plan: plans.Plan[Any], mode: str) -> Any:
+        if self._closed:  # (a copy's own close: the connection it shares stays open)
+            plan.close()
+            raise SaverClosedError("this saver was closed; open a new one to read or write")
         if not self._ready:
             await self.setup()
         return await self._execute(plan, mode)
@@ -114,8 +121,33 @@ class AsyncHistorySaver(AsyncTimeTravel, BaseCheckpointSaver[str]):
             if self._opener is not None:
                 await self._opener()
                 self._opener = None  # after it worked: a failed open is tried again next call
+                if self._closed:  # aclose() ran while it opened: what it opened goes too
+                    await self._close()
+                    raise SaverClosedError("this saver was closed while it opened")
                 if self._sweep_every is not None and self.sweeper is None:
                     self.start_sweeper(self._sweep_every)
+
+    def __copy__(self: SaverT) -> SaverT:
+        """A copy (LangGraph's `with_allowlist` makes one for a compiled graph) uses the same
+        connection and never closes it; one made before the saver opened opens it through
+        the original on first use."""
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        clone._owned = None
+        clone._copy = True
+        clone.sweeper = None
+        if self._opener is not None:
+            original = self
+
+            async def through_original() -> None:
+                await original._open()
+                for name in SHARED_ON_OPEN:
+                    if name in original.__dict__:
+                        setattr(clone, name, original.__dict__[name])
+
+            clone._opener = through_original
+            clone._opening = asyncio.Lock()
+        return clone
 
     async def __aenter__(self: SaverT) -> SaverT:
         await self._open()
@@ -129,7 +161,8 @@ class AsyncHistorySaver(AsyncTimeTravel, BaseCheckpointSaver[str]):
         open for its owner, one it opened itself (from_conn_string) is closed."""
         self._closed = True
         await self.astop_sweeper()
-        await self._close()
+        if not self._copy:
+            await self._close()
 
     async def _close(self) -> None:
         raise NotImplementedError

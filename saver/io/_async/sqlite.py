@@ -188,8 +188,9 @@ class AsyncSqliteSaver(LoopBridge, AsyncHistorySaver):
             except SQLITE_ERRORS as exc:
                 raise StorageError(f"cannot open SQLite database {path!r}: {exc}") from exc
             saver.conn = saver._owned = conn
-            saver._abandoned = weakref.finalize(saver, close_abandoned, conn)
             saver._executor = AsyncSqliteExecutor(conn)
+            # Tied to the executor, which every copy of the saver shares.
+            saver._abandoned = weakref.finalize(saver._executor, close_abandoned, conn)
             saver.loop = asyncio.get_running_loop()  # unasync: remove
 
         saver._opener = open_file

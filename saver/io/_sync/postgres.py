@@ -182,6 +182,7 @@ class PostgresSaver(ThreadBridge, HistorySaver):
         if conn is not OPENED_LATER:
             self._executor = PostgresExecutor(conn)
 
+
     @classmethod
     def from_conn_string(
         cls,
@@ -263,8 +264,9 @@ class PostgresSaver(ThreadBridge, HistorySaver):
             except (psycopg.Error, ValueError) as exc:
                 raise open_error(conn_string, exc) from None
             saver._owned = conn
-            saver._abandoned = weakref.finalize(saver, close_abandoned, conn)
             saver._executor = PostgresExecutor(conn, reopen)
+            # Tied to the executor, which every copy of the saver shares.
+            saver._abandoned = weakref.finalize(saver._executor, close_abandoned, conn)
 
         saver._opener = connect
         saver._sweep_every = sweep_every

@@ -186,8 +186,9 @@ class SqliteSaver(ThreadBridge, HistorySaver):
             except SQLITE_ERRORS as exc:
                 raise StorageError(f"cannot open SQLite database {path!r}: {exc}") from exc
             saver.conn = saver._owned = conn
-            saver._abandoned = weakref.finalize(saver, close_abandoned, conn)
             saver._executor = SqliteExecutor(conn)
+            # Tied to the executor, which every copy of the saver shares.
+            saver._abandoned = weakref.finalize(saver._executor, close_abandoned, conn)
 
         saver._opener = open_file
         saver._sweep_every = sweep_every

@@ -285,6 +285,16 @@ async def test_setup_makes_an_index_per_indexed_key(open_sqlite_saver: Any) -> N
     ]
 
 
+@pytest.mark.parametrize("key", ["two  spaces", "f( x )"])
+async def test_an_indexed_key_with_spaces_or_brackets_is_found_as_written(
+    open_sqlite_saver: Any, key: str
+) -> None:
+    async with open_sqlite_saver(indexed_metadata=[key]) as cp:
+        await put_step(cp, "t", 1, {"count": 1}, {"count": 1}, metadata={key: "v"})
+        found = [t async for t in cp.alist(None, filter={key: "v"})]
+    assert len(found) == 1
+
+
 @pytest.mark.parametrize("keys", ["user_id", 3, [3], ['a"b']], ids=repr)
 async def test_indexed_metadata_that_is_not_a_list_of_keys_is_rejected(
     open_sqlite_saver: Any, keys: Any

@@ -40,3 +40,9 @@ def open_postgres_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     """`open_postgres_saver` for what from_conn_string does with a URL (the asyncpg kind
     opens its own connection, as a user of asyncpg does)."""
     return opener(request.param, tmp_path, request)
+
+
+@pytest.fixture(params=["SqliteSaver", "PostgresSaver"])
+def open_lazy(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """`open_saver` of the classes' own from_conn_string: a saver not yet opened."""
+    return opener(request.param, tmp_path, request)

@@ -286,6 +286,16 @@ def test_setup_makes_an_index_per_indexed_key(open_sqlite_saver: Any) -> None:
     ]
 
 
+@pytest.mark.parametrize("key", ["two  spaces", "f( x )"])
+def test_an_indexed_key_with_spaces_or_brackets_is_found_as_written(
+    open_sqlite_saver: Any, key: str
+) -> None:
+    with open_sqlite_saver(indexed_metadata=[key]) as cp:
+        put_step(cp, "t", 1, {"count": 1}, {"count": 1}, metadata={key: "v"})
+        found = [t for t in cp.list(None, filter={key: "v"})]
+    assert len(found) == 1
+
+
 @pytest.mark.parametrize("keys", ["user_id", 3, [3], ['a"b']], ids=repr)
 def test_indexed_metadata_that_is_not_a_list_of_keys_is_rejected(
     open_sqlite_saver: Any, keys: Any

@@ -1,0 +1,34 @@
+"""An async SQLite saver's connection thread: gone when the saver is closed mid-open, or
+dropped without being closed."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from pathlib import Path
+
+import pytest
+
+from saver import AsyncSqliteSaver, SaverClosedError
+
+
+async def test_a_saver_closed_while_it_opens_closes_what_it_opened(tmp_path: Path) -> None:
+    saver = AsyncSqliteSaver.from_conn_string(str(tmp_path / "app.db"))
+    opening = asyncio.create_task(saver.setup())
+    await asyncio.sleep(0)  # the task is now waiting for the connection's thread
+    await saver.aclose()
+    with pytest.raises(SaverClosedError):
+        await opening
+    assert saver._owned is None
+    with pytest.raises(SaverClosedError):
+        await saver.aget_tuple({"configurable": {"thread_id": "t"}})
+
+
+async def test_a_saver_dropped_unclosed_ends_its_connection_thread(tmp_path: Path) -> None:
+    saver = AsyncSqliteSaver.from_conn_string(str(tmp_path / "app.db"))
+    await saver.setup()
+    thread = saver.conn._thread
+    del saver
+    gc.collect()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
