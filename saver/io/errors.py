@@ -268,5 +268,6 @@ def open_error(url: str, exc: BaseException) -> StorageError:
 
 def redact(text: str) -> str:
     """Hide passwords, in URL or key=value form, before text goes into a message."""
-    text = re.sub(r"(://[^:/@\s]*:)[^\s/]*@", r"\1***@", text)
+    # Up to the last "@" of the URL: a password may hold "/" or "@" unencoded.
+    text = re.sub(r"(://[^:/@\s]*:)\S*@", r"\1***@", text)
     return re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", text)

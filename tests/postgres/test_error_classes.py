@@ -10,7 +10,7 @@ import psycopg_pool
 import pytest
 
 from saver.errors import SaverClosedError, StorageError, TransientStorageError
-from saver.io.errors import from_postgres, open_error
+from saver.io.errors import from_postgres, open_error, redact
 
 # SQLSTATE -> what the server says with it.
 TRANSIENT = {
@@ -136,3 +136,17 @@ def test_a_server_starting_up_at_open_is_transient() -> None:
     said = "connection failed: FATAL:  the database system is starting up"
     error = open_error("postgresql://127.0.0.1/db", psycopg.OperationalError(said))
     assert isinstance(error, TransientStorageError)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://u:se/cret@h/db", "postgresql://u:***@h/db"),
+        ("postgresql://u:p@ss@h/db", "postgresql://u:***@h/db"),
+        ("postgresql://u:secret@h:5432/db?x=1", "postgresql://u:***@h:5432/db?x=1"),
+        ("host=h password=abc user=u", "host=h password=*** user=u"),
+        ("postgresql://h:5432/db", "postgresql://h:5432/db"),
+    ],
+)
+def test_redact_hides_every_password_shape(url: str, shown: str) -> None:
+    assert redact(url) == shown
