@@ -30,7 +30,6 @@ RULES = [
     (r"\bAwaitable\[([\w.]+)\]", r"\1"),
     (r"\basynccontextmanager\b", "contextmanager"),
     (r"\bimport asyncio\b", "import threading"),
-    (r"\basyncio\.Lock\(\)", "threading.Lock()"),
     (r"\basyncio\.sleep\b", "time.sleep"),
     (r"\baiosqlite\b", "sqlite3"),
     (r"\bLoopBridge\b", "ThreadBridge"),

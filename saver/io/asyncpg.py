@@ -22,6 +22,7 @@ from saver.dialects.base import Stmt
 from saver.dialects.postgres import replan_due
 from saver.errors import SaverClosedError, StorageError, TransientStorageError
 from saver.io._async.saver import drive
+from saver.io.bridge import AsyncLoopLock
 from saver.io.errors import by_sqlstate, said
 from saver.io.modes import READ, RELAXED, SNAPSHOT
 
@@ -57,7 +58,7 @@ class AsyncpgExecutor:
     def __init__(self, conn: asyncpg.Pool | asyncpg.Connection) -> None:
         self.pool = conn if isinstance(conn, asyncpg.Pool) else None
         self.conn = conn if isinstance(conn, asyncpg.Connection) else None
-        self.lock = asyncio.Lock()
+        self.lock = AsyncLoopLock()
         self.closed = False
         self.uses: dict[int, int] = {}  # by server process id: a pool hands out proxies
         self.texts: dict[str, str] = {}

@@ -13,6 +13,7 @@ import contextlib
 import sqlite3
 import threading
 import warnings
+import weakref
 from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Iterator
 from typing import Any
 
@@ -53,6 +54,37 @@ class ThreadBridge:
 
     async def astart_sweeper(self, *args: Any, **kwargs: Any) -> None:
         getattr(self, "start_sweeper")(*args, **kwargs)  # noqa: B009 (mixin): starts a thread
+
+
+class AsyncLoopLock:
+    """An asyncio.Lock for each event loop it is used in, in turn: a saver made before any
+    loop runs (from_conn_string at module level) may serve one `asyncio.run` after another,
+    and an asyncio.Lock that ever waited is bound to its first loop. (Its sync twin, for the
+    generated code, is a plain threading.Lock: LoopLock.)"""
+
+    def __init__(self) -> None:
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def _lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        lock = self._locks.get(loop)
+        if lock is None:
+            lock = self._locks[loop] = asyncio.Lock()
+        return lock
+
+    def locked(self) -> bool:
+        return self._lock().locked()
+
+    async def __aenter__(self) -> None:
+        await self._lock().acquire()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._lock().release()
+
+
+LoopLock = threading.Lock
 
 
 def running_loop() -> asyncio.AbstractEventLoop | None:

@@ -32,3 +32,30 @@ async def test_a_saver_dropped_unclosed_ends_its_connection_thread(tmp_path: Pat
     gc.collect()
     thread.join(timeout=10)
     assert not thread.is_alive()
+
+
+@pytest.mark.parametrize("class_name", ["AsyncSqliteSaver", "AsyncPostgresSaver"])
+def test_a_saver_made_before_any_loop_serves_one_asyncio_run_after_another(
+    class_name: str, tmp_path: Path
+) -> None:
+    import saver
+    from tests.seeds.snippets import builder, config, fresh_database
+
+    with fresh_database() as url:
+        target = str(tmp_path / "app.db") if "Sqlite" in class_name else url
+        checkpointer = getattr(saver, class_name).from_conn_string(target)  # no loop yet
+        graph = builder().compile(checkpointer=checkpointer)
+        threads = [config(f"t{n}") for n in range(4)]
+
+        async def turn() -> None:  # turns on several threads at once: the saver's lock waits
+            await asyncio.gather(*(graph.ainvoke({"input": "hi"}, c) for c in threads))
+
+        asyncio.run(turn())
+        asyncio.run(turn())
+
+        async def seen() -> list[str]:
+            state = await graph.aget_state(threads[0])
+            await checkpointer.aclose()
+            return list(state.values["seen"])
+
+        assert asyncio.run(seen()) == ["hi", "approved", "hi", "approved"]

@@ -23,7 +23,7 @@ from saver.dialects.postgres import PostgresDialect, replan_due
 from saver.errors import SaverClosedError, StorageError, TransientStorageError
 from saver.io import bridge  # unasync: remove
 from saver.io._async.saver import OPENED_LATER, AsyncHistorySaver, drive
-from saver.io.bridge import LoopBridge, close_abandoned
+from saver.io.bridge import AsyncLoopLock, LoopBridge, close_abandoned
 from saver.io.errors import from_postgres, open_error, postgres_errors
 from saver.io.modes import BATCH, READ, RELAXED, SNAPSHOT
 from saver.io.urls import AUTO, PrepareThreshold, postgres_options
@@ -66,7 +66,7 @@ class AsyncPostgresExecutor:
         self.pool = conn if isinstance(conn, AsyncConnectionPool) else None
         self.conn = conn if isinstance(conn, AsyncConnection) else None
         self.reopen = reopen  # set when the saver opened the connection itself
-        self.lock = asyncio.Lock()
+        self.lock = AsyncLoopLock()
         self.closed = False
         self.uses: weakref.WeakKeyDictionary[AsyncConnection[Any], int] = (
             weakref.WeakKeyDictionary()

@@ -29,6 +29,7 @@ from saver.dialects.base import Dialect, Stmt
 from saver.errors import InvalidConfigError, SaverClosedError, StorageError
 from saver.io._async.sweeper import AsyncSweeper
 from saver.io._async.timetravel import AsyncTimeTravel
+from saver.io.bridge import AsyncLoopLock
 from saver.io.modes import BATCH, READ, RELAXED, SNAPSHOT, WRITE
 from saver.retention import job
 from saver.retention.job import CleanupReport
@@ -88,7 +89,7 @@ class AsyncHistorySaver(AsyncTimeTravel, BaseCheckpointSaver[str]):
         # A saver from_conn_string made opens its connection on first use (or on entering
         # it); `_opener` does that once, then goes.
         self._opener: Callable[[], Awaitable[None]] | None = None
-        self._opening = asyncio.Lock()
+        self._opening = AsyncLoopLock()
         self._sweep_every: float | None = None
         self._closed = False
         self._copy = False  # a copy never closes the connection it shares (__copy__)
@@ -146,7 +147,7 @@ class AsyncHistorySaver(AsyncTimeTravel, BaseCheckpointSaver[str]):
                         setattr(clone, name, original.__dict__[name])
 
             clone._opener = through_original
-            clone._opening = asyncio.Lock()
+            clone._opening = AsyncLoopLock()
         return clone
 
     async def __aenter__(self: SaverT) -> SaverT:

@@ -20,7 +20,7 @@ from saver.dialects.sqlite import SQLITE, SqliteDialect
 from saver.errors import SaverClosedError, StorageError, TransientStorageError
 from saver.io import bridge  # unasync: remove
 from saver.io._async.saver import OPENED_LATER, AsyncHistorySaver, drive
-from saver.io.bridge import LoopBridge, close_abandoned
+from saver.io.bridge import AsyncLoopLock, LoopBridge, close_abandoned
 from saver.io.errors import SQLITE_ERRORS, from_sqlite
 from saver.io.modes import READ, RELAXED
 from saver.retention.policy import RetentionPolicy
@@ -34,7 +34,7 @@ class AsyncSqliteExecutor:
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self.conn = conn
-        self.lock = asyncio.Lock()
+        self.lock = AsyncLoopLock()
         self.closed = False
         self.prepared = False
         self.secure_delete = 0  # the connection's own setting, restored after a cleanup batch

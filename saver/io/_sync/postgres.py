@@ -23,7 +23,7 @@ from saver.dialects.base import Stmt
 from saver.dialects.postgres import PostgresDialect, replan_due
 from saver.errors import SaverClosedError, StorageError, TransientStorageError
 from saver.io._sync.saver import OPENED_LATER, HistorySaver, drive
-from saver.io.bridge import ThreadBridge, close_abandoned
+from saver.io.bridge import LoopLock, ThreadBridge, close_abandoned
 from saver.io.errors import from_postgres, open_error, postgres_errors
 from saver.io.modes import BATCH, READ, RELAXED, SNAPSHOT
 from saver.io.urls import AUTO, PrepareThreshold, postgres_options
@@ -66,7 +66,7 @@ class PostgresExecutor:
         self.pool = conn if isinstance(conn, ConnectionPool) else None
         self.conn = conn if isinstance(conn, Connection) else None
         self.reopen = reopen  # set when the saver opened the connection itself
-        self.lock = threading.Lock()
+        self.lock = LoopLock()
         self.closed = False
         self.uses: weakref.WeakKeyDictionary[Connection[Any], int] = (
             weakref.WeakKeyDictionary()

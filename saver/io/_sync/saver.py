@@ -30,6 +30,7 @@ from saver.dialects.base import Dialect, Stmt
 from saver.errors import InvalidConfigError, SaverClosedError, StorageError
 from saver.io._sync.sweeper import Sweeper
 from saver.io._sync.timetravel import TimeTravel
+from saver.io.bridge import LoopLock
 from saver.io.modes import BATCH, READ, RELAXED, SNAPSHOT, WRITE
 from saver.retention import job
 from saver.retention.job import CleanupReport
@@ -89,7 +90,7 @@ class HistorySaver(TimeTravel, BaseCheckpointSaver[str]):
         # A saver from_conn_string made opens its connection on first use (or on entering
         # it); `_opener` does that once, then goes.
         self._opener: Callable[[], None] | None = None
-        self._opening = threading.Lock()
+        self._opening = LoopLock()
         self._sweep_every: float | None = None
         self._closed = False
         self._copy = False  # a copy never closes the connection it shares (__copy__)
@@ -147,7 +148,7 @@ class HistorySaver(TimeTravel, BaseCheckpointSaver[str]):
                         setattr(clone, name, original.__dict__[name])
 
             clone._opener = through_original
-            clone._opening = threading.Lock()
+            clone._opening = LoopLock()
         return clone
 
     def __enter__(self: SaverT) -> SaverT:

@@ -20,7 +20,7 @@ from saver.dialects.base import Stmt
 from saver.dialects.sqlite import SQLITE, SqliteDialect
 from saver.errors import SaverClosedError, StorageError, TransientStorageError
 from saver.io._sync.saver import OPENED_LATER, HistorySaver, drive
-from saver.io.bridge import ThreadBridge, close_abandoned
+from saver.io.bridge import LoopLock, ThreadBridge, close_abandoned
 from saver.io.errors import SQLITE_ERRORS, from_sqlite
 from saver.io.modes import READ, RELAXED
 from saver.retention.policy import RetentionPolicy
@@ -34,7 +34,7 @@ class SqliteExecutor:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
-        self.lock = threading.Lock()
+        self.lock = LoopLock()
         self.closed = False
         self.prepared = False
         self.secure_delete = 0  # the connection's own setting, restored after a cleanup batch
