@@ -16,7 +16,8 @@ REMOVE = "# unasync: remove"
 OPS = (
     "get_tuple|list|put_writes|put|delete_thread|delete_for_runs|copy_thread|prune|"
     "get_delta_channel_history|setup|invoke|get_state_history|get_state|update_state|stream|"
-    "cleanup|delete_checkpoints|schema_version|stop_sweeper|list_threads|search_messages|diff|close|"
+    "cleanup|delete_checkpoints|schema_version|stop_sweeper|list_threads|get_thread|"
+    "search_messages|diff|close|"
     "history|export_thread|import_thread"
 )
 RULES = [

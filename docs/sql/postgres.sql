@@ -978,7 +978,8 @@ FROM
    WHERE namespace = %s
      AND SUBSTR(thread_id, 1, %s) = %s
    ORDER BY last_at DESC, thread_id
-   LIMIT %s) t
+   LIMIT %s
+   OFFSET %s) t
 ORDER BY t.last_at DESC, t.thread_id;
 
 -- put, statement 1 (a root checkpoint with two new blobs)

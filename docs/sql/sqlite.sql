@@ -922,7 +922,8 @@ FROM
    WHERE namespace = ?
      AND SUBSTR(thread_id, 1, ?) = ?
    ORDER BY last_at DESC, thread_id
-   LIMIT ?) t
+   LIMIT ?
+   OFFSET ?) t
 ORDER BY t.last_at DESC, t.thread_id;
 
 -- put, statement 1 (a root checkpoint with two new blobs)

@@ -16,6 +16,7 @@ from saver.core.plans import Context, Plan
 from saver.dialects.base import BLOB_COLUMNS, CHECKPOINT_COLUMNS, WRITE_COLUMNS, Stmt
 from saver.errors import CorruptRowError, InvalidConfigError
 
+SORTS = {"last_activity": "last_at", "created": "first_at"}  # list_threads' orders
 EXPORT_FORMAT = "langgraph-checkpoint-history/thread"
 # 2: checkpoints and writes may be compressed in-band (codec.pack) and a checkpoint's id lives
 # only in its column, which a reader of version 1 would not know; it refuses version 2.
@@ -37,15 +38,34 @@ def list_threads(
     before: datetime | None,
     after: datetime | None,
     limit: int,
+    offset: int = 0,
+    search: str | None = None,
+    sort: str = "last_activity",
 ) -> Plan[list[views.ThreadInfo]]:
+    """A page of threads, newest first by `sort`: "last_activity" or "created"."""
     if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
         raise InvalidConfigError(f"limit must be a positive int, got {limit!r}")
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        raise InvalidConfigError(f"offset must be an int >= 0, got {offset!r}")
+    if search is not None and not isinstance(search, str):
+        raise InvalidConfigError(f"search must be a str, got {search!r}")
+    if sort not in SORTS:
+        raise InvalidConfigError(f"sort must be one of {sorted(SORTS)}, got {sort!r}")
     until, since = _timestamp("before", before), _timestamp("after", after)
     leaves = filters.leaves(dict(filter or {}))
     d = ctx.dialect
-    where, params = d.threads_where(ctx.namespace, prefix, until, since, leaves)
-    found = yield Stmt(d.select_threads(where), (*params, limit))
+    where, params = d.threads_where(ctx.namespace, prefix, until, since, leaves, search)
+    found = yield Stmt(d.select_threads(where, SORTS[sort]), (*params, limit, offset))
     return [views.thread_info(row) for row in found]
+
+
+def get_thread(ctx: Context, thread_id: Any) -> Plan[views.ThreadInfo | None]:
+    """One thread as list_threads shows it, or None where it has no checkpoint."""
+    tid = thread_id_of(thread_id, "get_thread")
+    d = ctx.dialect
+    where = ["namespace = ?", "thread_id = ?"]
+    found = yield Stmt(d.select_threads(where), (ctx.namespace, tid, 1, 0))
+    return views.thread_info(found[0]) if found else None
 
 
 def _timestamp(name: str, moment: datetime | None) -> float | None:

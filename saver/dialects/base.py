@@ -158,6 +158,10 @@ class Dialect:
         reader, which names it, not fail inside the database."""
         return f"CASE WHEN {self.is_object(expr)} THEN {expr} ELSE {self.EMPTY_OBJECT} END"
 
+    def contains(self, column: str) -> str:
+        """`column` holds a text parameter, in any case (no LIKE: no wildcard to escape)."""
+        return f"instr(lower({column}), lower(?)) > 0"
+
     def pin_end(self, alias: str, one: bool) -> str:
         """What closes `{pin} table alias {on} condition`; `one`: the condition names one row
         (its whole primary key)."""
@@ -285,10 +289,12 @@ class Dialect:
 
     # --- statements built per call -------------------------------------------------------
 
-    def select_threads(self, where: list[str]) -> str:
-        """Threads (core/threads.py), newest first: a page of history_threads filtered by
-        `where` (threads_where), with whether each head waits on an interrupt."""
-        return self.render(statements.SELECT_THREADS, where=" AND ".join(where))
+    def select_threads(self, where: list[str], newest: str = "last_at") -> str:
+        """Threads (core/threads.py), newest by `newest` (last_at or first_at) first: a page
+        of history_threads filtered by `where` (threads_where), with whether each head waits
+        on an interrupt. Parameters: where's, then the page's size and offset."""
+        assert newest in ("last_at", "first_at")
+        return self.render(statements.SELECT_THREADS, where=" AND ".join(where), newest=newest)
 
     def threads_where(
         self,
@@ -297,9 +303,11 @@ class Dialect:
         before: float | None,
         after: float | None,
         leaves: list[Leaf],
+        search: str | None = None,
     ) -> tuple[list[str], list[Any]]:
         """list_threads' conditions: an id prefix, last activity before or at/after a time,
-        and metadata filter leaves on the head's metadata."""
+        metadata filter leaves on the head's metadata, and text `search` in the thread id
+        (any case)."""
         where: list[str] = ["namespace = ?"]
         params: list[Any] = [namespace]
         if prefix:
@@ -311,6 +319,9 @@ class Dialect:
         if after is not None:
             where.append("last_at >= ?")
             params.append(after)
+        if search:
+            where.append(self.contains("thread_id"))
+            params.append(search)
         return self._with_leaves(where, params, leaves)
 
     def _with_leaves(

@@ -158,6 +158,9 @@ class PostgresDialect(Dialect):
     # table it guesses dozens of rows per key, and those guesses multiply through the chains.
     PIN, PIN_ON = "CROSS JOIN LATERAL (SELECT * FROM", "WHERE"
 
+    def contains(self, column: str) -> str:
+        return f"strpos(lower({column}), lower(?)) > 0"
+
     def pin_end(self, alias: str, one: bool) -> str:
         return f" {'LIMIT 1' if one else 'OFFSET 0'}) AS {alias}"
 

@@ -255,7 +255,8 @@ SELECT 'b', x.thread_id, x.checkpoint_ns, x.channel, x.version, x.base, x.format
 FROM heads h {pin} {blobs} x {on} {same_chain} AND x.version > h.base
     AND x.version < h.version AND x.base = h.base {end:x}
 """
-# Threads (core/threads.py), newest first: a page of history_threads, then whether each
+# Threads (core/threads.py), newest first (`{newest}`: last_at, or first_at for the newest
+# created): a page of history_threads, then whether each
 # head waits on an interrupt. A scalar probe per row, not EXISTS: PostgreSQL may answer an
 # EXISTS for all rows at once by hashing a scan of every thread's writes.
 SELECT_THREADS = """
@@ -265,9 +266,9 @@ SELECT t.thread_id, t.checkpoints, t.first_at, t.last_at, t.head_id, {json_text:
         AND x.channel = '__interrupt__' LIMIT 1), 0)
 FROM (
     SELECT thread_id, namespace, head_id, checkpoints, first_at, last_at, metadata
-    FROM {threads} WHERE {where} ORDER BY last_at DESC, thread_id LIMIT ?
+    FROM {threads} WHERE {where} ORDER BY {newest} DESC, thread_id LIMIT ? OFFSET ?
 ) t
-ORDER BY t.last_at DESC, t.thread_id
+ORDER BY t.{newest} DESC, t.thread_id
 """
 
 # --- cleanup: a batch of threads per statement -----------------------------------------------

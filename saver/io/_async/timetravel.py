@@ -36,11 +36,22 @@ class AsyncTimeTravel:
         before: datetime | None = None,
         after: datetime | None = None,
         limit: int = 100,
+        offset: int = 0,
+        search: str | None = None,
+        sort: str = "last_activity",
     ) -> list[views.ThreadInfo]:
-        """Threads, most recently updated first: `filter` matches the head's metadata,
-        `prefix` the thread id (`org-1:user-2:`), `before`/`after` the last update."""
-        plan = threads.list_threads(self._ctx, filter, prefix, before, after, limit)
+        """Threads, most recently updated first (`sort="created"`: most recently created
+        first): `filter` matches the head's metadata, `prefix` the thread id
+        (`org-1:user-2:`), `search` text anywhere in it (any case), `before`/`after` the last
+        update; `offset` threads are skipped."""
+        plan = threads.list_threads(
+            self._ctx, filter, prefix, before, after, limit, offset, search, sort
+        )
         return await self._run(plan, READ)
+
+    async def aget_thread(self, thread_id: str) -> views.ThreadInfo | None:
+        """One thread as list_threads shows it, or None where it has no checkpoint."""
+        return await self._run(threads.get_thread(self._ctx, thread_id), READ)
 
     async def _oldest_first(self, config: RunnableConfig) -> list[CheckpointTuple]:
         """Every checkpoint of one thread namespace, oldest first (one snapshot per page)."""

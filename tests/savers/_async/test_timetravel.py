@@ -85,6 +85,61 @@ async def test_list_threads_filters_by_head_metadata_prefix_and_last_update(
     assert after == []
 
 
+async def test_list_threads_pages_with_offset(open_saver: Any) -> None:
+    async with open_saver() as cp:
+        for tid in ("a", "b", "c"):
+            await chat(cp, tid, "hi")
+        first = await cp.alist_threads(limit=2)
+        rest = await cp.alist_threads(limit=2, offset=2)
+    assert [t.thread_id for t in first] == ["c", "b"]
+    assert [t.thread_id for t in rest] == ["a"]
+
+
+async def test_list_threads_sorted_by_creation_puts_the_newest_thread_first(
+    open_saver: Any,
+) -> None:
+    async with open_saver() as cp:
+        await chat(cp, "old", "hi")
+        await chat(cp, "new", "hi")
+        await chat(cp, "old", "again")  # the oldest thread is now the last one active
+        active = await cp.alist_threads()
+        created = await cp.alist_threads(sort="created")
+    assert [t.thread_id for t in active] == ["old", "new"]
+    assert [t.thread_id for t in created] == ["new", "old"]
+
+
+async def test_list_threads_searches_the_thread_id_in_any_case(open_saver: Any) -> None:
+    async with open_saver() as cp:
+        for tid in ("Support-Ticket-42", "sales-7", "ticket_100%"):
+            await chat(cp, tid, "hi")
+        found = await cp.alist_threads(search="TICKET")
+        literal = await cp.alist_threads(search="_100%")
+    assert {t.thread_id for t in found} == {"Support-Ticket-42", "ticket_100%"}
+    assert [t.thread_id for t in literal] == ["ticket_100%"]  # no wildcards
+
+
+@pytest.mark.parametrize(
+    "bad", [{"offset": -1}, {"offset": "2"}, {"sort": "name"}, {"search": 3}], ids=repr
+)
+async def test_list_threads_refuses_a_bad_page_sort_or_search(
+    open_saver: Any, bad: dict[str, Any]
+) -> None:
+    async with open_saver() as cp:
+        with pytest.raises(InvalidConfigError, match=next(iter(bad))):
+            await cp.alist_threads(**bad)
+
+
+async def test_get_thread_gives_one_thread_as_list_threads_does(open_saver: Any) -> None:
+    async with open_saver() as cp:
+        await chat(cp, "a", "one", "two")
+        await chat(cp, "b", "one")
+        one = await cp.aget_thread("a")
+        listed = {t.thread_id: t for t in await cp.alist_threads()}
+        missing = await cp.aget_thread("nobody")
+    assert one == listed["a"]
+    assert missing is None
+
+
 async def test_list_threads_says_which_thread_waits_on_an_interrupt(open_saver: Any) -> None:
     async with open_saver() as cp:
         graph = chat_graph(cp, with_approval=True)

@@ -86,6 +86,61 @@ def test_list_threads_filters_by_head_metadata_prefix_and_last_update(
     assert after == []
 
 
+def test_list_threads_pages_with_offset(open_saver: Any) -> None:
+    with open_saver() as cp:
+        for tid in ("a", "b", "c"):
+            chat(cp, tid, "hi")
+        first = cp.list_threads(limit=2)
+        rest = cp.list_threads(limit=2, offset=2)
+    assert [t.thread_id for t in first] == ["c", "b"]
+    assert [t.thread_id for t in rest] == ["a"]
+
+
+def test_list_threads_sorted_by_creation_puts_the_newest_thread_first(
+    open_saver: Any,
+) -> None:
+    with open_saver() as cp:
+        chat(cp, "old", "hi")
+        chat(cp, "new", "hi")
+        chat(cp, "old", "again")  # the oldest thread is now the last one active
+        active = cp.list_threads()
+        created = cp.list_threads(sort="created")
+    assert [t.thread_id for t in active] == ["old", "new"]
+    assert [t.thread_id for t in created] == ["new", "old"]
+
+
+def test_list_threads_searches_the_thread_id_in_any_case(open_saver: Any) -> None:
+    with open_saver() as cp:
+        for tid in ("Support-Ticket-42", "sales-7", "ticket_100%"):
+            chat(cp, tid, "hi")
+        found = cp.list_threads(search="TICKET")
+        literal = cp.list_threads(search="_100%")
+    assert {t.thread_id for t in found} == {"Support-Ticket-42", "ticket_100%"}
+    assert [t.thread_id for t in literal] == ["ticket_100%"]  # no wildcards
+
+
+@pytest.mark.parametrize(
+    "bad", [{"offset": -1}, {"offset": "2"}, {"sort": "name"}, {"search": 3}], ids=repr
+)
+def test_list_threads_refuses_a_bad_page_sort_or_search(
+    open_saver: Any, bad: dict[str, Any]
+) -> None:
+    with open_saver() as cp:
+        with pytest.raises(InvalidConfigError, match=next(iter(bad))):
+            cp.list_threads(**bad)
+
+
+def test_get_thread_gives_one_thread_as_list_threads_does(open_saver: Any) -> None:
+    with open_saver() as cp:
+        chat(cp, "a", "one", "two")
+        chat(cp, "b", "one")
+        one = cp.get_thread("a")
+        listed = {t.thread_id: t for t in cp.list_threads()}
+        missing = cp.get_thread("nobody")
+    assert one == listed["a"]
+    assert missing is None
+
+
 def test_list_threads_says_which_thread_waits_on_an_interrupt(open_saver: Any) -> None:
     with open_saver() as cp:
         graph = chat_graph(cp, with_approval=True)
