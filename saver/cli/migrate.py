@@ -25,7 +25,7 @@ from saver.cli import output
 from saver.cli.urls import ENV_URL, FORMS, open_saver, split_schema, sqlite_path, url_from
 from saver.errors import InvalidConfigError, StorageError
 from saver.importer import MigrateReport, migrate
-from saver.io.errors import open_error, redact
+from saver.io.errors import open_error, postgres_errors, redact
 
 EXAMPLE = """example:
   saver migrate --from sqlite:///checkpoints.sqlite --to sqlite:///history.db
@@ -109,21 +109,12 @@ def open_source(url: str) -> Iterator[BaseCheckpointSaver[Any]]:
         raise InvalidConfigError(
             f"cannot read {redact(url)!r}: expected a LangGraph saver's database, {FORMS}"
         )
-    errors: tuple[type[BaseException], ...] = (sqlite3.Error, *driver_errors())
+    errors: tuple[type[BaseException], ...] = (sqlite3.Error, *postgres_errors())
     try:
         with opened as source:
             yield source
     except errors as exc:  # the driver's text may hold a password
         raise StorageError(f"cannot read {redact(url)!r}: {redact(str(exc))}") from None
-
-
-def driver_errors() -> tuple[type[BaseException], ...]:
-    """psycopg's errors where it is installed (a SQLite-only install has no psycopg)."""
-    try:
-        import psycopg
-    except ImportError:
-        return ()
-    return (psycopg.Error,)
 
 
 @contextmanager

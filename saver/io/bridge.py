@@ -75,9 +75,6 @@ class AsyncLoopLock:
             lock = self._locks[loop] = asyncio.Lock()
         return lock
 
-    def locked(self) -> bool:
-        return self._lock().locked()
-
     async def __aenter__(self) -> None:
         await self._lock().acquire()
 
@@ -99,9 +96,7 @@ def let_exit(connecting: Any) -> None:
     """aiosqlite runs each connection in a thread that is not a daemon, so one nobody closed
     would keep the interpreter from exiting: a saver from from_conn_string used without
     `async with` makes its connection's thread a daemon before it starts."""
-    # aiosqlite 0.22 keeps its thread as `_thread`; before that the connection was the thread.
-    thread = connecting if isinstance(connecting, threading.Thread) else None
-    thread = thread or getattr(connecting, "_thread", None)
+    thread = getattr(connecting, "_thread", None)  # aiosqlite >= 0.22
     if isinstance(thread, threading.Thread) and not thread.is_alive():
         thread.daemon = True
 

@@ -172,10 +172,13 @@ REFUSED = (
 
 
 def postgres_errors() -> tuple[type[BaseException], ...]:
-    """What psycopg raises: imported here, not at the top, so a SQLite-only install (no
-    psycopg) can import this module."""
-    import psycopg
-    import psycopg_pool
+    """What psycopg raises (nothing where it is not installed): imported here, not at the
+    top, so a SQLite-only install can import this module."""
+    try:
+        import psycopg
+        import psycopg_pool
+    except ImportError:
+        return ()
 
     return (psycopg.Error, psycopg_pool.PoolTimeout, psycopg_pool.PoolClosed)
 

@@ -3,7 +3,6 @@ public class."""
 
 from __future__ import annotations
 
-import asyncio
 import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
@@ -23,7 +22,7 @@ from saver.dialects.postgres import PostgresDialect, replan_due
 from saver.errors import SaverClosedError, StorageError, TransientStorageError
 from saver.io import bridge  # unasync: remove
 from saver.io._async.saver import OPENED_LATER, AsyncHistorySaver, drive
-from saver.io.bridge import AsyncLoopLock, LoopBridge, close_abandoned
+from saver.io.bridge import AsyncLoopLock, LoopBridge
 from saver.io.errors import from_postgres, open_error, postgres_errors
 from saver.io.modes import BATCH, READ, RELAXED, SNAPSHOT
 from saver.io.urls import AUTO, PrepareThreshold, postgres_options
@@ -178,13 +177,12 @@ class AsyncPostgresSaver(LoopBridge, AsyncHistorySaver):
     ) -> None:
         super().__init__(serde=serde, namespace=namespace, retention=retention, compress=compress)
         self.dialect = PostgresDialect(schema)
-        self._owned: AsyncConnection[Any] | AsyncConnectionPool[Any] | None = None
         if conn is not OPENED_LATER:
             self._executor = AsyncPostgresExecutor(conn)
         if type(conn).__module__.startswith("asyncpg."):  # unasync: remove
             from saver.io.asyncpg import MAX_PARAMS, AsyncpgExecutor  # unasync: remove
 
-            self._executor = AsyncpgExecutor(conn)  # type: ignore[assignment]  # unasync: remove
+            self._executor = AsyncpgExecutor(conn)  # unasync: remove
             self.dialect = PostgresDialect(schema, MAX_PARAMS)  # unasync: remove
         self.loop = bridge.running_loop()  # unasync: remove
 
@@ -268,11 +266,7 @@ class AsyncPostgresSaver(LoopBridge, AsyncHistorySaver):
                     conn = first
             except (psycopg.Error, ValueError) as exc:
                 raise open_error(conn_string, exc) from None
-            saver._owned = conn
-            saver._executor = AsyncPostgresExecutor(conn, reopen)
-            # Tied to the executor, which every copy of the saver shares.
-            saver._abandoned = weakref.finalize(saver._executor, close_abandoned, conn)
-            saver.loop = asyncio.get_running_loop()  # unasync: remove
+            saver._hold(conn, AsyncPostgresExecutor(conn, reopen))
 
         saver._opener = connect
         saver._sweep_every = sweep_every
@@ -280,20 +274,16 @@ class AsyncPostgresSaver(LoopBridge, AsyncHistorySaver):
 
     async def _close(self) -> None:
         executor: AsyncPostgresExecutor | None = getattr(self, "_executor", None)
-        if executor is not None:
-            executor.closed = True
-        if self._owned is not None:
-            owned, self._owned = self._owned, None
-            self._abandoned.detach()
-            if executor is not None and executor.conn is not None and executor.conn is not owned:
+        if self._owned is not None and executor is not None:
+            if executor.conn is not None and executor.conn is not self._owned:
                 await executor.conn.close()  # the one it reconnected with
-            await owned.close()
+        await super()._close()
 
     @property
     def conn(self) -> AsyncConnection[Any] | AsyncConnectionPool[Any]:
         """The pool, or the connection (a new one after the saver reconnected)."""
         executor = self._executor
-        return executor.pool if executor.pool is not None else executor.conn  # type: ignore[return-value]
+        return executor.pool if executor.pool is not None else executor.conn
 
     async def _execute(self, plan: plans.Plan[Any], mode: str) -> Any:
         return await self._executor.run(plan, mode)

@@ -29,7 +29,7 @@ from saver.dialects.base import Dialect, Stmt
 from saver.errors import InvalidConfigError, SaverClosedError, StorageError
 from saver.io._async.sweeper import AsyncSweeper
 from saver.io._async.timetravel import AsyncTimeTravel
-from saver.io.bridge import AsyncLoopLock
+from saver.io.bridge import AsyncLoopLock, close_abandoned
 from saver.io.modes import BATCH, READ, RELAXED, SNAPSHOT, WRITE
 from saver.retention import job
 from saver.retention.job import CleanupReport
@@ -66,6 +66,7 @@ class AsyncHistorySaver(AsyncTimeTravel, BaseCheckpointSaver[str]):
     """Base of the async savers; a subclass supplies `dialect` and `_execute`."""
 
     dialect: Dialect
+    loop: asyncio.AbstractEventLoop | None  # unasync: remove
 
     def __init__(
         self,
@@ -122,6 +123,7 @@ class AsyncHistorySaver(AsyncTimeTravel, BaseCheckpointSaver[str]):
             if self._opener is not None:
                 await self._opener()
                 self._opener = None  # after it worked: a failed open is tried again next call
+                self.loop = asyncio.get_running_loop()  # unasync: remove
                 if self._closed:  # aclose() ran while it opened: what it opened goes too
                     await self._close()
                     raise SaverClosedError("this saver was closed while it opened")
@@ -165,8 +167,21 @@ class AsyncHistorySaver(AsyncTimeTravel, BaseCheckpointSaver[str]):
         if not self._copy:
             await self._close()
 
+    def _hold(self, conn: Any, executor: Any) -> None:
+        """Run on `conn`, opened by from_conn_string: this saver closes it, and so does a
+        finalizer on the executor (which every copy of the saver shares) if nobody does."""
+        self._owned = conn
+        self._executor = executor
+        self._abandoned = weakref.finalize(executor, close_abandoned, conn)
+
     async def _close(self) -> None:
-        raise NotImplementedError
+        executor = getattr(self, "_executor", None)
+        if executor is not None:
+            executor.closed = True
+        if self._owned is not None:
+            owned, self._owned = self._owned, None
+            self._abandoned.detach()
+            await owned.close()
 
     async def setup(self) -> None:
         """Create or migrate the tables; safe to call from many processes at once."""

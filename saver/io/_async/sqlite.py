@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-import weakref
 from collections.abc import Sequence
 from contextlib import suppress
 from typing import Any
@@ -20,7 +19,7 @@ from saver.dialects.sqlite import SQLITE, SqliteDialect
 from saver.errors import SaverClosedError, StorageError, TransientStorageError
 from saver.io import bridge  # unasync: remove
 from saver.io._async.saver import OPENED_LATER, AsyncHistorySaver, drive
-from saver.io.bridge import AsyncLoopLock, LoopBridge, close_abandoned
+from saver.io.bridge import AsyncLoopLock, LoopBridge
 from saver.io.errors import SQLITE_ERRORS, from_sqlite
 from saver.io.modes import READ, RELAXED
 from saver.retention.policy import RetentionPolicy
@@ -143,7 +142,6 @@ class AsyncSqliteSaver(LoopBridge, AsyncHistorySaver):
         if keys:  # its own statements; every other saver shares one dialect
             self.dialect = SqliteDialect(keys)
         super().__init__(serde=serde, namespace=namespace, retention=retention, compress=compress)
-        self._owned: aiosqlite.Connection | None = None  # what from_conn_string opened
         if conn is not OPENED_LATER:
             self.conn = conn
             self._executor = AsyncSqliteExecutor(conn)
@@ -187,24 +185,12 @@ class AsyncSqliteSaver(LoopBridge, AsyncHistorySaver):
                 conn = await connecting
             except SQLITE_ERRORS as exc:
                 raise StorageError(f"cannot open SQLite database {path!r}: {exc}") from exc
-            saver.conn = saver._owned = conn
-            saver._executor = AsyncSqliteExecutor(conn)
-            # Tied to the executor, which every copy of the saver shares.
-            saver._abandoned = weakref.finalize(saver._executor, close_abandoned, conn)
-            saver.loop = asyncio.get_running_loop()  # unasync: remove
+            saver.conn = conn
+            saver._hold(conn, AsyncSqliteExecutor(conn))
 
         saver._opener = open_file
         saver._sweep_every = sweep_every
         return saver
-
-    async def _close(self) -> None:
-        executor = getattr(self, "_executor", None)
-        if executor is not None:
-            executor.closed = True
-        if self._owned is not None:
-            owned, self._owned = self._owned, None
-            self._abandoned.detach()
-            await owned.close()
 
     async def _execute(self, plan: plans.Plan[Any], mode: str) -> Any:
         return await self._executor.run(plan, mode)

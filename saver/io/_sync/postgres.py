@@ -4,7 +4,6 @@ public class."""
 
 from __future__ import annotations
 
-import threading
 import weakref
 from collections.abc import Iterator, Callable
 from contextlib import contextmanager, suppress
@@ -23,7 +22,7 @@ from saver.dialects.base import Stmt
 from saver.dialects.postgres import PostgresDialect, replan_due
 from saver.errors import SaverClosedError, StorageError, TransientStorageError
 from saver.io._sync.saver import OPENED_LATER, HistorySaver, drive
-from saver.io.bridge import LoopLock, ThreadBridge, close_abandoned
+from saver.io.bridge import LoopLock, ThreadBridge
 from saver.io.errors import from_postgres, open_error, postgres_errors
 from saver.io.modes import BATCH, READ, RELAXED, SNAPSHOT
 from saver.io.urls import AUTO, PrepareThreshold, postgres_options
@@ -178,7 +177,6 @@ class PostgresSaver(ThreadBridge, HistorySaver):
     ) -> None:
         super().__init__(serde=serde, namespace=namespace, retention=retention, compress=compress)
         self.dialect = PostgresDialect(schema)
-        self._owned: Connection[Any] | ConnectionPool[Any] | None = None
         if conn is not OPENED_LATER:
             self._executor = PostgresExecutor(conn)
 
@@ -263,10 +261,7 @@ class PostgresSaver(ThreadBridge, HistorySaver):
                     conn = first
             except (psycopg.Error, ValueError) as exc:
                 raise open_error(conn_string, exc) from None
-            saver._owned = conn
-            saver._executor = PostgresExecutor(conn, reopen)
-            # Tied to the executor, which every copy of the saver shares.
-            saver._abandoned = weakref.finalize(saver._executor, close_abandoned, conn)
+            saver._hold(conn, PostgresExecutor(conn, reopen))
 
         saver._opener = connect
         saver._sweep_every = sweep_every
@@ -274,20 +269,16 @@ class PostgresSaver(ThreadBridge, HistorySaver):
 
     def _close(self) -> None:
         executor: PostgresExecutor | None = getattr(self, "_executor", None)
-        if executor is not None:
-            executor.closed = True
-        if self._owned is not None:
-            owned, self._owned = self._owned, None
-            self._abandoned.detach()
-            if executor is not None and executor.conn is not None and executor.conn is not owned:
+        if self._owned is not None and executor is not None:
+            if executor.conn is not None and executor.conn is not self._owned:
                 executor.conn.close()  # the one it reconnected with
-            owned.close()
+        super()._close()
 
     @property
     def conn(self) -> Connection[Any] | ConnectionPool[Any]:
         """The pool, or the connection (a new one after the saver reconnected)."""
         executor = self._executor
-        return executor.pool if executor.pool is not None else executor.conn  # type: ignore[return-value]
+        return executor.pool if executor.pool is not None else executor.conn
 
     def _execute(self, plan: plans.Plan[Any], mode: str) -> Any:
         return self._executor.run(plan, mode)

@@ -30,7 +30,7 @@ from saver.dialects.base import Dialect, Stmt
 from saver.errors import InvalidConfigError, SaverClosedError, StorageError
 from saver.io._sync.sweeper import Sweeper
 from saver.io._sync.timetravel import TimeTravel
-from saver.io.bridge import LoopLock
+from saver.io.bridge import LoopLock, close_abandoned
 from saver.io.modes import BATCH, READ, RELAXED, SNAPSHOT, WRITE
 from saver.retention import job
 from saver.retention.job import CleanupReport
@@ -166,8 +166,21 @@ class HistorySaver(TimeTravel, BaseCheckpointSaver[str]):
         if not self._copy:
             self._close()
 
+    def _hold(self, conn: Any, executor: Any) -> None:
+        """Run on `conn`, opened by from_conn_string: this saver closes it, and so does a
+        finalizer on the executor (which every copy of the saver shares) if nobody does."""
+        self._owned = conn
+        self._executor = executor
+        self._abandoned = weakref.finalize(executor, close_abandoned, conn)
+
     def _close(self) -> None:
-        raise NotImplementedError
+        executor = getattr(self, "_executor", None)
+        if executor is not None:
+            executor.closed = True
+        if self._owned is not None:
+            owned, self._owned = self._owned, None
+            self._abandoned.detach()
+            owned.close()
 
     def setup(self) -> None:
         """Create or migrate the tables; safe to call from many processes at once."""

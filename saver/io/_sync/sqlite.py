@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 import os
 import time
-import weakref
 from collections.abc import Sequence
 from contextlib import suppress
 from typing import Any
@@ -20,7 +19,7 @@ from saver.dialects.base import Stmt
 from saver.dialects.sqlite import SQLITE, SqliteDialect
 from saver.errors import SaverClosedError, StorageError, TransientStorageError
 from saver.io._sync.saver import OPENED_LATER, HistorySaver, drive
-from saver.io.bridge import LoopLock, ThreadBridge, close_abandoned
+from saver.io.bridge import LoopLock, ThreadBridge
 from saver.io.errors import SQLITE_ERRORS, from_sqlite
 from saver.io.modes import READ, RELAXED
 from saver.retention.policy import RetentionPolicy
@@ -143,7 +142,6 @@ class SqliteSaver(ThreadBridge, HistorySaver):
         if keys:  # its own statements; every other saver shares one dialect
             self.dialect = SqliteDialect(keys)
         super().__init__(serde=serde, namespace=namespace, retention=retention, compress=compress)
-        self._owned: sqlite3.Connection | None = None  # what from_conn_string opened
         if conn is not OPENED_LATER:
             self.conn = conn
             self._executor = SqliteExecutor(conn)
@@ -185,23 +183,12 @@ class SqliteSaver(ThreadBridge, HistorySaver):
                 conn = connecting
             except SQLITE_ERRORS as exc:
                 raise StorageError(f"cannot open SQLite database {path!r}: {exc}") from exc
-            saver.conn = saver._owned = conn
-            saver._executor = SqliteExecutor(conn)
-            # Tied to the executor, which every copy of the saver shares.
-            saver._abandoned = weakref.finalize(saver._executor, close_abandoned, conn)
+            saver.conn = conn
+            saver._hold(conn, SqliteExecutor(conn))
 
         saver._opener = open_file
         saver._sweep_every = sweep_every
         return saver
-
-    def _close(self) -> None:
-        executor = getattr(self, "_executor", None)
-        if executor is not None:
-            executor.closed = True
-        if self._owned is not None:
-            owned, self._owned = self._owned, None
-            self._abandoned.detach()
-            owned.close()
 
     def _execute(self, plan: plans.Plan[Any], mode: str) -> Any:
         return self._executor.run(plan, mode)
