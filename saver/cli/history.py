@@ -17,6 +17,7 @@ from saver.cli import output
 from saver.cli.options import positive_int
 from saver.cli.urls import add_url_arguments, open_saver, url_from
 from saver.core import views
+from saver.core.status import STATUSES
 from saver.errors import InvalidConfigError
 from saver.io import HistorySaver
 
@@ -34,6 +35,9 @@ def add_parser(commands: Any) -> None:
         help="match the head's metadata (repeatable; VALUE is read as JSON if it can be)",
     )
     p.add_argument("--prefix", help="only thread ids starting with this (org-1:user-2:)")
+    p.add_argument("--search", help="only threads with this text in their id or name")
+    p.add_argument("--status", choices=STATUSES, help="only threads in this status")
+    p.add_argument("--user", help="only threads put_thread gave to this user id")
     p.add_argument("--limit", type=positive_int, default=100)
     p = _command(commands, "history", "one row per step of a thread", _history, thread=True)
     p.add_argument("--ns", default="", help="a subgraph's checkpoint namespace")
@@ -104,7 +108,14 @@ def _filter(pairs: Sequence[str]) -> dict[str, Any]:
 
 
 def _threads(saver: HistorySaver, args: argparse.Namespace) -> Any:
-    found = saver.list_threads(_filter(args.filter), prefix=args.prefix, limit=args.limit)
+    found = saver.list_threads(
+        _filter(args.filter),
+        prefix=args.prefix,
+        search=args.search,
+        status=args.status,
+        user_id=args.user,
+        limit=args.limit,
+    )
     if not args.json:
         rows = []
         for t in found:
@@ -113,17 +124,18 @@ def _threads(saver: HistorySaver, args: argparse.Namespace) -> Any:
                 (
                     t.thread_id,
                     str(t.checkpoints),
+                    "interrupt()" if t.waiting else t.status,
                     _time(t.first_at.isoformat()),
                     _time(t.last_at.isoformat()),
-                    "interrupt" if t.waiting else "",
+                    t.name or "",
                     json.dumps(meta, default=str),
                 )
             )
         output.print_table(
-            ("thread", "checkpoints", "first", "last", "waiting", "head metadata"),
+            ("thread", "checkpoints", "status", "first", "last", "name", "head metadata"),
             rows,
             whole={"thread"},
-            drop=("first", "head metadata", "last"),
+            drop=("first", "head metadata", "name", "last"),
         )
     return [t.as_dict() for t in found]
 

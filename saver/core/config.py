@@ -20,7 +20,9 @@ MAX_THREAD_ID_BYTES = 2048
 MAX_CHECKPOINT_NS_BYTES = 512
 # Only what stores a key is refused: a read or a delete of a longer one is harmless (no index
 # row is made) and still reaches a thread an older saver stored under it.
-WRITES = frozenset({"put", "put_writes", "copy_thread", "import_thread"})
+WRITES = frozenset(
+    {"put", "put_writes", "copy_thread", "import_thread", "put_thread", "claim_thread"}
+)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from langgraph.checkpoint.base import (
 )
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
-from saver.core import codec, deltas, filters, lineage, rows, writes
+from saver.core import codec, deltas, filters, lineage, rows, status, views, writes
 from saver.core.config import Target, configurable, target, thread_id_of, thread_ids
 from saver.dialects.base import Dialect, Stmt
 from saver.errors import InvalidConfigError, StorageError
@@ -104,7 +104,7 @@ def put(
     blobs = encoded.blobs if encoded is not None else None
     blob_rows = rows.blob_rows(t, ctx.serde, checkpoint, new_versions, blobs)
     row = rows.checkpoint_row(t, ctx.serde, config, checkpoint, metadata, ctx.compress)
-    return _put(ctx.dialect, blob_rows, row, t)
+    return _put(ctx.dialect, blob_rows, row, t, status.of_checkpoint(checkpoint))
 
 
 def encode_put(
@@ -124,8 +124,10 @@ def encode_put(
     )
 
 
-def _put(d: Dialect, blob_rows: list[rows.BlobRow], row: rows.CheckpointRow, t: Target) -> Plan:
-    for stmt in d.put_statements(blob_rows, row):  # noqa: UP028 (rows are sent back)
+def _put(
+    d: Dialect, blob_rows: list[rows.BlobRow], row: rows.CheckpointRow, t: Target, state: str
+) -> Plan:
+    for stmt in d.put_statements(blob_rows, row, state):  # noqa: UP028 (rows are sent back)
         yield stmt
     return {
         "configurable": {
@@ -149,10 +151,21 @@ def put_writes(
     replace, keep_first = rows.write_rows(
         t, ctx.serde, t.checkpoint_id, pending, task_id, task_path, ctx.compress
     )
-    return _put_writes(ctx.dialect, replace, keep_first)
+    state = status.of_writes(c for c, _ in pending) if t.checkpoint_ns == "" else None
+    head = None if state is None else (state, t.thread_id, t.namespace, t.checkpoint_id)
+    return _put_writes(ctx.dialect, replace, keep_first, head)
 
 
-def _put_writes(d: Dialect, replace: list[rows.WriteRow], keep_first: list[rows.WriteRow]) -> Plan:
+def _put_writes(
+    d: Dialect,
+    replace: list[rows.WriteRow],
+    keep_first: list[rows.WriteRow],
+    head: tuple[str, ...] | None,
+) -> Plan:
+    if head is not None:  # an interrupt() or an error on the thread's head: its status
+        if d.LOCK_THREAD:  # after a put of that head running meanwhile, or before it: not amid
+            yield Stmt(d.LOCK_THREAD, head[1:3])
+        yield Stmt(d.SET_HEAD_STATUS, head, fetch=False)
     for stmt in d.write_statements(replace, keep_first):  # noqa: UP028 (rows are sent back)
         yield stmt
 
@@ -175,10 +188,11 @@ def copy_thread(ctx: Context, source: Any, target_id: Any) -> Plan[None]:
     dst = thread_id_of(target_id, "copy_thread")
     if src == dst:
         raise InvalidConfigError(f"copy_thread: source and target are both {src!r}")
-    return _copy_thread(ctx.dialect, ctx.namespace, src, dst)
+    return _copy_thread(ctx, src, dst)
 
 
-def _copy_thread(d: Dialect, namespace: str, src: str, dst: str) -> Plan:
+def _copy_thread(ctx: Context, src: str, dst: str) -> Plan:
+    d, namespace = ctx.dialect, ctx.namespace
     found = yield Stmt(d.COUNT_THREAD, (dst, namespace))
     if found[0][0]:
         raise InvalidConfigError(
@@ -189,6 +203,36 @@ def _copy_thread(d: Dialect, namespace: str, src: str, dst: str) -> Plan:
         yield Stmt(sql, (dst, src, namespace), fetch=False)
     for stmt in d.refresh_threads(namespace, [dst]):  # noqa: UP028 (rows are sent back)
         yield stmt
+    yield from restore_record(ctx, dst, (yield from thread_record(ctx, src)))
+    yield from settle_status(ctx, dst)
+
+
+def thread_record(ctx: Context, tid: str) -> Plan[dict[str, Any] | None]:
+    """What the user set on a thread (put_thread), as an export carries it, or None."""
+    found = yield Stmt(ctx.dialect.SELECT_THREAD_RECORD, (tid, ctx.namespace))
+    if not found or found[0][2] is None:
+        return None
+    name, user_id, info, first_at = found[0]
+    metadata = views.json_object(info)
+    return {"name": name, "user_id": user_id, "metadata": metadata, "created_at": first_at}
+
+
+def restore_record(ctx: Context, tid: str, record: Mapping[str, Any] | None) -> Plan[None]:
+    """Set a copied or imported thread's record, and the time it was made."""
+    if record is None:
+        return
+    made = float(record.get("created_at") or time.time())
+    info = codec.dump_json(dict(record.get("metadata") or {}))
+    row = (tid, ctx.namespace, made, made, record.get("name"), record.get("user_id"), info)
+    yield Stmt(ctx.dialect.UPSERT_THREAD_RECORD, row, fetch=False)
+
+
+def settle_status(ctx: Context, tid: str) -> Plan[None]:
+    """After a copy or import: the new head's status where its writes leave it idle."""
+    head = yield from get_tuple(ctx, {"configurable": {"thread_id": tid, "checkpoint_ns": ""}})
+    if head is not None and status.of_checkpoint(head.checkpoint) != "idle":
+        key = (tid, ctx.namespace, head.config["configurable"]["checkpoint_id"])
+        yield Stmt(ctx.dialect.SET_STATUS_IF_IDLE, ("interrupted", *key), fetch=False)
 
 
 def delete_for_runs(ctx: Context, run_ids: Sequence[Any]) -> Plan[None]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from saver.core import codec, filters, views
+from saver.core import codec, filters, plans, status, views
 from saver.core.config import thread_id_of
 from saver.core.plans import Context, Plan
 from saver.dialects.base import BLOB_COLUMNS, CHECKPOINT_COLUMNS, WRITE_COLUMNS, Stmt
@@ -20,8 +21,11 @@ SORTS = {"last_activity": "last_at", "created": "first_at"}  # list_threads' ord
 EXPORT_FORMAT = "langgraph-checkpoint-history/thread"
 # 2: checkpoints and writes may be compressed in-band (codec.pack) and a checkpoint's id lives
 # only in its column, which a reader of version 1 would not know; it refuses version 2.
+# 3: a line of table "thread" carries what the user set on the thread (put_thread); an export
+# of a thread without one stays version 2, which readers of version 2 still take.
 EXPORT_VERSION = 2
-READS_VERSIONS = (1, 2)
+RECORD_VERSION = 3
+READS_VERSIONS = (1, 2, 3)
 TABLES = ("checkpoint", "blob", "write")
 COLUMNS = {
     "checkpoint": CHECKPOINT_COLUMNS.split(", "),
@@ -41,6 +45,8 @@ def list_threads(
     offset: int = 0,
     search: str | None = None,
     sort: str = "last_activity",
+    status_is: str | None = None,
+    user_id: str | None = None,
 ) -> Plan[list[views.ThreadInfo]]:
     """A page of threads, newest first by `sort`: "last_activity" or "created"."""
     if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
@@ -51,21 +57,116 @@ def list_threads(
         raise InvalidConfigError(f"search must be a str, got {search!r}")
     if sort not in SORTS:
         raise InvalidConfigError(f"sort must be one of {sorted(SORTS)}, got {sort!r}")
+    if status_is is not None and status_is not in status.STATUSES:
+        raise InvalidConfigError(
+            f"status must be one of {list(status.STATUSES)}, got {status_is!r}"
+        )
+    owner = _optional_text("user_id", user_id)
     until, since = _timestamp("before", before), _timestamp("after", after)
     leaves = filters.leaves(dict(filter or {}))
+    now = time.time()
     d = ctx.dialect
-    where, params = d.threads_where(ctx.namespace, prefix, until, since, leaves, search)
+    where, params = d.threads_where(
+        ctx.namespace,
+        prefix,
+        until,
+        since,
+        leaves,
+        search,
+        None if status_is is None else (status_is, now),
+        owner,
+    )
     found = yield Stmt(d.select_threads(where, SORTS[sort]), (*params, limit, offset))
-    return [views.thread_info(row) for row in found]
+    return [views.thread_info(row, now) for row in found]
 
 
 def get_thread(ctx: Context, thread_id: Any) -> Plan[views.ThreadInfo | None]:
-    """One thread as list_threads shows it, or None where it has no checkpoint."""
+    """One thread as list_threads shows it, or None where there is no such thread."""
     tid = thread_id_of(thread_id, "get_thread")
     d = ctx.dialect
     where = ["namespace = ?", "thread_id = ?"]
     found = yield Stmt(d.select_threads(where), (ctx.namespace, tid, 1, 0))
-    return views.thread_info(found[0]) if found else None
+    return views.thread_info(found[0], time.time()) if found else None
+
+
+# --- a thread as a record --------------------------------------------------------------------
+
+
+def put_thread(
+    ctx: Context,
+    thread_id: Any,
+    name: str | None,
+    user_id: str | int | None,
+    metadata: Mapping[str, Any] | None,
+) -> Plan[views.ThreadInfo]:
+    """Make the thread (with no checkpoint yet) or update it: `name` and `user_id` replace
+    what is set where given, `metadata`'s keys are merged into the thread's."""
+    tid = thread_id_of(thread_id, "put_thread")
+    label = _optional_text("name", name)
+    owner = _optional_text("user_id", user_id)
+    if metadata is not None and not isinstance(metadata, Mapping):
+        raise InvalidConfigError(f"put_thread: metadata must be a dict, got {metadata!r}")
+    added = _json_object("put_thread: metadata", metadata or {})
+    d = ctx.dialect
+    if d.LOCK_THREAD:  # two merges of one thread's metadata never lose a key
+        yield Stmt(d.LOCK_THREAD, (tid, ctx.namespace))
+    found = yield Stmt(d.SELECT_THREAD_RECORD, (tid, ctx.namespace))
+    merged = {**(views.json_object(found[0][2]) if found else {}), **added}
+    now = time.time()
+    record = (tid, ctx.namespace, now, now, label, owner, codec.dump_json(merged))
+    yield Stmt(d.UPSERT_THREAD_RECORD, record, fetch=False)
+    thread = yield from get_thread(ctx, tid)
+    assert thread is not None
+    return thread
+
+
+def claim_thread(ctx: Context, thread_id: Any, run_id: Any, lease: float) -> Plan[bool]:
+    """Take the thread for `run_id` for `lease` seconds (again: extend the lease); False if
+    another run holds it."""
+    tid = thread_id_of(thread_id, "claim_thread")
+    run = _run_id(run_id)
+    if isinstance(lease, bool) or not isinstance(lease, (int, float)) or not lease > 0:
+        raise InvalidConfigError(f"lease must be a positive number of seconds, got {lease!r}")
+    now = time.time()
+    d = ctx.dialect
+    yield Stmt(d.CLAIM_THREAD, (tid, ctx.namespace, now, now, run, now + lease, now), fetch=False)
+    found = yield Stmt(d.SELECT_THREAD_RUN, (tid, ctx.namespace))
+    return bool(found) and found[0][0] == run
+
+
+def release_thread(ctx: Context, thread_id: Any, run_id: Any) -> Plan[None]:
+    """Let the thread go, if `run_id` holds it."""
+    tid = thread_id_of(thread_id, "release_thread")
+    d = ctx.dialect
+    yield Stmt(d.RELEASE_THREAD, (tid, ctx.namespace, _run_id(run_id)), fetch=False)
+    yield Stmt(d.DELETE_UNUSED_THREAD, (tid, ctx.namespace), fetch=False)
+
+
+def _run_id(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
+        raise InvalidConfigError(f"run_id must be a non-empty str, got {value!r}")
+    return str(value)
+
+
+def _optional_text(name: str, value: Any) -> str | None:
+    """A name or user id: text (an int user id is taken as its digits), or None."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise InvalidConfigError(f"{name} must be a str, got {value!r}")
+    return str(value)
+
+
+def _json_object(what: str, value: Mapping[str, Any]) -> dict[str, Any]:
+    """A dict that JSON keeps as it is: string keys, JSON values."""
+    try:
+        text = json.dumps(dict(value), allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise InvalidConfigError(f"{what} must hold JSON values only: {e}") from None
+    kept: dict[str, Any] = json.loads(text)
+    if kept.keys() != value.keys():
+        raise InvalidConfigError(f"{what} keys must be strings, got {list(value)!r}")
+    return kept
 
 
 def _timestamp(name: str, moment: datetime | None) -> float | None:
@@ -98,6 +199,7 @@ class ThreadRows:
 
     thread_id: str
     rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    record: dict[str, Any] | None = None  # name, user_id, metadata, created_at (put_thread)
 
     @property
     def checkpoints(self) -> int:
@@ -110,6 +212,7 @@ def export_thread(ctx: Context, thread_id: Any) -> Plan[ThreadRows]:
     for table, sql in zip(TABLES, ctx.dialect.EXPORT_THREAD, strict=True):
         found = yield Stmt(sql, (tid, ctx.namespace))
         out.rows[table] = [dict(zip(COLUMNS[table], row, strict=True)) for row in found]
+    out.record = yield from plans.thread_record(ctx, tid)
     return out
 
 
@@ -134,6 +237,8 @@ def import_thread(ctx: Context, data: ThreadRows, thread_id: Any = None) -> Plan
             yield Stmt(statements[table], rows, many=True)
     for stmt in d.refresh_threads(ctx.namespace, [tid]):  # noqa: UP028 (rows are sent back)
         yield stmt
+    yield from plans.restore_record(ctx, tid, data.record)
+    yield from plans.settle_status(ctx, tid)
     return data.checkpoints
 
 
@@ -141,11 +246,13 @@ def to_lines(data: ThreadRows) -> Iterator[str]:
     """JSON lines: a header, then one line per row (bytes in base64)."""
     header = {
         "format": EXPORT_FORMAT,
-        "version": EXPORT_VERSION,
+        "version": EXPORT_VERSION if data.record is None else RECORD_VERSION,
         "thread_id": data.thread_id,
         "counts": {t: len(data.rows.get(t, [])) for t in TABLES},
     }
     yield json.dumps(header)
+    if data.record is not None:
+        yield json.dumps({"table": "thread", **data.record})
     for table in TABLES:
         for row in data.rows.get(table, []):
             line = {"table": table}
@@ -175,6 +282,9 @@ def from_lines(lines: Iterable[str], where: str = "input") -> ThreadRows:
     for n, text in numbered:
         line = codec.load_json(text, f"{where}:{n}", "the line")
         table = line.pop("table", None)
+        if table == "thread":
+            data.record = _record_line(line, f"{where}:{n}")
+            continue
         if table not in COLUMNS:
             raise CorruptRowError(f"{where}:{n}: unknown table {table!r}")
         missing = set(COLUMNS[table]) - {"thread_id", "namespace"} - set(line)
@@ -189,3 +299,14 @@ def from_lines(lines: Iterable[str], where: str = "input") -> ThreadRows:
     if expected and expected != got:
         raise CorruptRowError(f"{where}: truncated export: header says {expected}, read {got}")
     return data
+
+
+def _record_line(line: dict[str, Any], where: str) -> dict[str, Any]:
+    for key in ("name", "user_id"):
+        if line.get(key) is not None and not isinstance(line[key], str):
+            raise CorruptRowError(f"{where}: thread {key} must be text, got {line[key]!r}")
+    if not isinstance(line.get("metadata", {}), dict):
+        raise CorruptRowError(f"{where}: thread metadata must be an object")
+    if not isinstance(line.get("created_at", 0), (int, float)):
+        raise CorruptRowError(f"{where}: thread created_at must be a number")
+    return {k: line.get(k) for k in ("name", "user_id", "metadata", "created_at")}

@@ -14,21 +14,29 @@ from typing import Any
 
 from langgraph.checkpoint.base import CheckpointTuple
 
+from saver.core import status
+
 INTERRUPT, RESUME = "__interrupt__", "__resume__"
 BRANCH = "branch:to:"
 
 
 @dataclass(frozen=True)
 class ThreadInfo:
-    """One thread: its root-namespace checkpoints, first and last time, and its head."""
+    """One thread: its root-namespace checkpoints, first and last time, its head, its status,
+    and what the user set on it (put_thread)."""
 
     thread_id: str
     checkpoints: int
-    first_at: datetime
+    first_at: datetime  # when it was made: its first checkpoint, or put_thread before that
     last_at: datetime
-    head_id: str
-    metadata: dict[str, Any]
+    head_id: str | None  # None: a thread made by put_thread, with no checkpoint yet
+    metadata: dict[str, Any]  # the head checkpoint's
     waiting: bool  # the head holds an interrupt(): the thread waits for Command(resume=...)
+    status: str = "idle"  # idle, busy, interrupted or error (core/status.py)
+    name: str | None = None
+    user_id: str | None = None
+    thread_metadata: dict[str, Any] = field(default_factory=dict)  # put_thread's metadata
+    run_id: str | None = None  # the run that holds it, while busy
 
     def as_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
@@ -36,13 +44,30 @@ class ThreadInfo:
         return out
 
 
-def thread_info(row: Sequence[Any]) -> ThreadInfo:
-    """A row of Dialect.select_threads."""
-    tid, count, first, last, head, metadata, interrupts = row
-    meta = json.loads(metadata) if isinstance(metadata, str) else dict(metadata or {})
+def thread_info(row: Sequence[Any], now: float) -> ThreadInfo:
+    """A row of Dialect.select_threads, as seen at time `now` (a run's lease may have ended)."""
+    tid, count, first, last, head, metadata, interrupts, stored, run_id, run_until = row[:10]
+    name, user_id, info = row[10:]
+    shown = status.shown(stored, run_until, now)
     return ThreadInfo(
-        tid, int(count), _moment(first), _moment(last), head, meta, bool(int(interrupts or 0))
+        tid,
+        int(count),
+        _moment(first),
+        _moment(last),
+        head or None,
+        json_object(metadata),
+        bool(int(interrupts or 0)),
+        shown,
+        name,
+        user_id,
+        json_object(info),
+        run_id if shown == "busy" else None,
     )
+
+
+def json_object(value: Any) -> dict[str, Any]:
+    """A JSON column as a dict: SQLite gives text, PostgreSQL a dict already."""
+    return json.loads(value) if isinstance(value, str) else dict(value or {})
 
 
 def _moment(stamp: Any) -> datetime:

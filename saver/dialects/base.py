@@ -225,6 +225,7 @@ class Dialect:
                 )
             ),
             "graph_metadata": _Hook(self.graph_metadata),
+            "step": _Hook(lambda expr: self.json_get(self.readable_json(expr), ("step",))),
         }
         r = self.render
         one_row = {"rows": self.rows(len(BLOB_COLUMNS.split(", ")))}
@@ -233,13 +234,23 @@ class Dialect:
         self.SELECT_SCHEMA_VERSION = r(statements.SELECT_SCHEMA_VERSION)
         self.INSERT_SCHEMA_VERSION = r(statements.INSERT_SCHEMA_VERSION)
         self.UPSERT_CHECKPOINT = r(statements.UPSERT_CHECKPOINT)
-        self.UPSERT_THREAD = r(statements.UPSERT_THREAD)
+        self.UPSERT_THREAD = r(statements.UPSERT_THREAD, otherwise="?")
+        self.SET_HEAD_STATUS = r(statements.SET_HEAD_STATUS)
+        self.UPSERT_THREAD_RECORD = r(statements.UPSERT_THREAD_RECORD)
+        self.SELECT_THREAD_RECORD = r(statements.SELECT_THREAD_RECORD)
+        self.CLAIM_THREAD = r(statements.CLAIM_THREAD)
+        self.SELECT_THREAD_RUN = r(statements.SELECT_THREAD_RUN)
+        self.RELEASE_THREAD = r(statements.RELEASE_THREAD)
+        self.DELETE_UNUSED_THREAD = r(statements.DELETE_UNUSED_THREAD)
+        self.SELECT_HELD_THREADS = r(statements.SELECT_HELD_THREADS)
+        self.SET_STATUS_IF_IDLE = r(statements.SET_STATUS_IF_IDLE)
         self.SELECT_LATEST_ID = r(statements.SELECT_LATEST_ID)
         self.COUNT_THREAD = r(statements.COUNT_THREAD)
         self.SELECT_RUN_CHECKPOINTS = r(statements.SELECT_RUN_CHECKPOINTS)
         self.SELECT_THREAD_GRAPH = r(statements.SELECT_THREAD_GRAPH)
         self.SELECT_THREAD_BLOB_KEYS = r(statements.SELECT_THREAD_BLOB_KEYS)
         self.SELECT_TASK_PATHS = r(statements.SELECT_TASK_PATHS)
+        self.SELECT_LINEAGE = r(statements.SELECT_LINEAGE)
         self.DELETE_WRITES_BY = r(statements.DELETE_WRITES_BY)
         self.DELETE_CHECKPOINTS_BY = r(statements.DELETE_CHECKPOINTS_BY)
         self.DELETE_BLOBS_BY = r(statements.DELETE_BLOBS_BY)
@@ -279,8 +290,9 @@ class Dialect:
             r(statements.EXPORT_WRITES),
         )
         self.REFRESH_THREADS_OF = (
-            r(statements.REFRESH_THREADS_OF),
+            r(statements.REFRESH_THREADS_OF, otherwise="'idle'"),
             r(statements.DELETE_THREADS_WITHOUT_ROOT),
+            r(statements.EMPTY_THREADS_WITHOUT_ROOT),
         )
         self.SELECT_THREAD_STATS = r(
             statements.THREAD_STATS, walk="", source="(SELECT ? AS thread_id) p"
@@ -304,10 +316,12 @@ class Dialect:
         after: float | None,
         leaves: list[Leaf],
         search: str | None = None,
+        status: tuple[str, float] | None = None,
+        user_id: str | None = None,
     ) -> tuple[list[str], list[Any]]:
         """list_threads' conditions: an id prefix, last activity before or at/after a time,
-        metadata filter leaves on the head's metadata, and text `search` in the thread id
-        (any case)."""
+        metadata filter leaves on the head's metadata, text `search` in the thread id or its
+        name (any case), a status as seen at a time, the user it belongs to."""
         where: list[str] = ["namespace = ?"]
         params: list[Any] = [namespace]
         if prefix:
@@ -320,8 +334,20 @@ class Dialect:
             where.append("last_at >= ?")
             params.append(after)
         if search:
-            where.append(self.contains("thread_id"))
-            params.append(search)
+            named = self.contains("COALESCE(name, '')")
+            where.append(f"({self.contains('thread_id')} OR {named})")
+            params.extend([search, search])
+        if status is not None:
+            wanted, now = status
+            if wanted == "busy":  # core/status.py: busy is a run's lease
+                where.append("run_until > ?")
+                params.append(now)
+            else:
+                where.append("status = ? AND (run_until IS NULL OR run_until <= ?)")
+                params.extend([wanted, now])
+        if user_id is not None:
+            where.append("user_id = ?")
+            params.append(user_id)
         return self._with_leaves(where, params, leaves)
 
     def _with_leaves(
@@ -333,20 +359,21 @@ class Dialect:
             params.extend(args)
         return where, params
 
-    def put_statements(self, blob_rows: list[Any], row: Any) -> list[Stmt]:
+    def put_statements(self, blob_rows: list[Any], row: Any, status: str = "idle") -> list[Stmt]:
         """A put: the new blobs, then the checkpoint (and its thread's row), in one
         transaction."""
         out = [Stmt(self.INSERT_BLOB, blob_rows, many=True)] if blob_rows else []
-        return [*out, *self.checkpoint_statements(row)]
+        return [*out, *self.checkpoint_statements(row, status)]
 
-    def checkpoint_statements(self, row: Any) -> list[Stmt]:
-        """The checkpoint row, then for a root checkpoint its thread's row."""
+    def checkpoint_statements(self, row: Any, status: str = "idle") -> list[Stmt]:
+        """The checkpoint row, then for a root checkpoint its thread's row (`status`: the
+        thread's, where this checkpoint is its head)."""
         if row.checkpoint_ns != "":  # a subgraph's checkpoint: the thread's row follows the root's
             return [Stmt(self.UPSERT_CHECKPOINT, row, fetch=False, last=True)]
         key = (row.thread_id, row.namespace, row.checkpoint_id)
-        thread = (*key, row.created_at, row.created_at, row.metadata)
+        thread = (row.created_at, row.created_at, row.metadata, status, *key)
         return [
-            Stmt(self.UPSERT_THREAD, (*thread, *key), fetch=False),
+            Stmt(self.UPSERT_THREAD, thread, fetch=False),
             Stmt(self.UPSERT_CHECKPOINT, row, fetch=False, last=True),
         ]
 

@@ -89,13 +89,13 @@ class PostgresDialect(Dialect):
             f"AND NOT EXISTS (SELECT 1 FROM {self.checkpoints}) ORDER BY tablename"
         )
 
-    def put_statements(self, blob_rows: list[Any], row: Any) -> list[Stmt]:
+    def put_statements(self, blob_rows: list[Any], row: Any, status: str = "idle") -> list[Stmt]:
         # The shared thread lock keeps a collector (exclusive) from deleting this thread, or
         # a blob this checkpoint reuses, between its reads and its deletes. Pipelined with
         # the multi-row inserts: one round trip, one implicit transaction.
         out = [Stmt(self.LOCK_THREAD_SHARED, (row.thread_id, row.namespace), fetch=False)]
         out += self._chunked(statements.INSERT_BLOB, blob_rows)
-        return [*out, *self.checkpoint_statements(row)]
+        return [*out, *self.checkpoint_statements(row, status)]
 
     def write_statements(self, replace: list[Any], keep_first: list[Any]) -> list[Stmt]:
         out = self._chunked(statements.UPSERT_WRITE, replace) + self._chunked(

@@ -7,7 +7,8 @@
   `{is_object:col}`, `{readable:col}` (the column, or an empty object when it is not one),
   `{json_text:col}`, `{entries:expr}` (FROM item `j` of the object's keys and values),
   `{byte_length:col}`, `{counters:col}` (the DeltaChannel counters in a metadata column),
-  `{graph_metadata:col}` (what the lineage logic reads of a metadata column).
+  `{graph_metadata:col}` (what the lineage logic reads of a metadata column), `{step:col}`
+  (a metadata column's step, as text).
 - `{pin} table t {on} condition {end:t}`: one probe of `table` by its index per row of what
   precedes it, whatever the planner guesses of the rows before (SQLite: `CROSS JOIN ... ON`;
   PostgreSQL: `CROSS JOIN LATERAL (SELECT ... OFFSET 0) AS t`). `{end_one:t}` when the
@@ -26,7 +27,9 @@ CHECKPOINT_COLUMNS = (
     "checkpoint, blob_versions, metadata, run_id, created_at"
 )
 BLOB_COLUMNS = "thread_id, namespace, checkpoint_ns, channel, version, format, type, data, base"
-THREAD_COLUMNS = "thread_id, namespace, head_id, checkpoints, first_at, last_at, metadata"
+THREAD_COLUMNS = "thread_id, namespace, head_id, checkpoints, first_at, last_at, metadata, status"
+# What the user set on a thread (put_thread): copied, exported and imported with it.
+RECORD_COLUMNS = "name, user_id, info"
 WRITE_COLUMNS = (
     "thread_id, namespace, checkpoint_ns, checkpoint_id, task_id, idx, task_path, channel, "
     "type, data"
@@ -69,14 +72,18 @@ ON CONFLICT DO NOTHING
 """
 # A put of a root checkpoint, before its row is written: the thread's row follows its newest
 # checkpoint and counts it, unless it is stored already (a put again), when it keeps the
-# time stored with it.
+# time stored with it. A thread made by put_thread before its first checkpoint keeps the
+# time it was made. Its status: an error or interrupt() already written on the checkpoint
+# (LangGraph may write before the put lands), else whether it has tasks left (the parameter).
 UPSERT_THREAD = f"""
 INSERT INTO {{threads}} ({THREAD_COLUMNS})
-SELECT ?, ?, ?, CASE WHEN old.created_at IS NULL THEN 1 ELSE 0 END,
-    COALESCE(old.created_at, ?), COALESCE(old.created_at, ?), {{json}}
-FROM (SELECT 1 AS one) AS one
-LEFT JOIN {{checkpoints}} old ON old.thread_id = ? AND old.namespace = ?
-    AND old.checkpoint_ns = '' AND old.checkpoint_id = ?
+SELECT h.thread_id, h.namespace, h.checkpoint_id,
+    CASE WHEN old.created_at IS NULL THEN 1 ELSE 0 END,
+    COALESCE(old.created_at, ?), COALESCE(old.created_at, ?), {{json}}, {{head_status}}
+FROM (SELECT CAST(? AS TEXT) AS thread_id, CAST(? AS TEXT) AS namespace,
+    CAST(? AS TEXT) AS checkpoint_id) AS h
+LEFT JOIN {{checkpoints}} old ON old.thread_id = h.thread_id AND old.namespace = h.namespace
+    AND old.checkpoint_ns = '' AND old.checkpoint_id = h.checkpoint_id
 WHERE 1 = 1
 ON CONFLICT (thread_id, namespace) DO UPDATE SET
     checkpoints = history_threads.checkpoints + excluded.checkpoints,
@@ -84,10 +91,18 @@ ON CONFLICT (thread_id, namespace) DO UPDATE SET
         THEN excluded.head_id ELSE history_threads.head_id END,
     metadata = CASE WHEN excluded.head_id >= history_threads.head_id
         THEN excluded.metadata ELSE history_threads.metadata END,
+    status = CASE WHEN excluded.head_id >= history_threads.head_id
+        THEN excluded.status ELSE history_threads.status END,
     first_at = CASE WHEN excluded.first_at < history_threads.first_at
         THEN excluded.first_at ELSE history_threads.first_at END,
     last_at = CASE WHEN excluded.last_at > history_threads.last_at
         THEN excluded.last_at ELSE history_threads.last_at END
+"""
+# An interrupt() or an error written on the thread's head is its status until the next put
+# (an error stays over an interrupt another task wrote, as the put reads them).
+SET_HEAD_STATUS = """
+UPDATE {threads} SET status = CASE WHEN status = 'error' THEN status ELSE ? END
+WHERE thread_id = ? AND namespace = ? AND head_id = ?
 """
 SELECT_LATEST_ID = """
 SELECT MAX(checkpoint_id) FROM {checkpoints}
@@ -114,6 +129,12 @@ FROM {checkpoints} WHERE thread_id = ? AND namespace = ?
 SELECT_THREAD_BLOB_KEYS = """
 SELECT checkpoint_ns, channel, version, base FROM {blobs}
 WHERE thread_id = ? AND namespace = ?
+"""
+# One namespace's checkpoints as parent links and steps (core/messages.py walks the head's
+# lineage).
+SELECT_LINEAGE = """
+SELECT checkpoint_id, parent_checkpoint_id, {step:metadata} FROM {checkpoints}
+WHERE thread_id = ? AND namespace = ? AND checkpoint_ns = ?
 """
 SELECT_TASK_PATHS = """
 SELECT DISTINCT checkpoint_id, task_id, task_path FROM {writes}
@@ -263,9 +284,11 @@ SELECT_THREADS = """
 SELECT t.thread_id, t.checkpoints, t.first_at, t.last_at, t.head_id, {json_text:t.metadata},
     COALESCE((SELECT 1 FROM {writes} x WHERE x.thread_id = t.thread_id
         AND x.namespace = t.namespace AND x.checkpoint_ns = '' AND x.checkpoint_id = t.head_id
-        AND x.channel = '__interrupt__' LIMIT 1), 0)
+        AND x.channel = '__interrupt__' LIMIT 1), 0),
+    t.status, t.run_id, t.run_until, t.name, t.user_id, {json_text:t.info}
 FROM (
-    SELECT thread_id, namespace, head_id, checkpoints, first_at, last_at, metadata
+    SELECT thread_id, namespace, head_id, checkpoints, first_at, last_at, metadata, status,
+        run_id, run_until, name, user_id, info
     FROM {threads} WHERE {where} ORDER BY {newest} DESC, thread_id LIMIT ? OFFSET ?
 ) t
 ORDER BY t.{newest} DESC, t.thread_id
@@ -293,11 +316,12 @@ GROUP BY x.thread_id, x.checkpoint_ns, x.checkpoint_id
 """
 DELETE_THREADS_FROM = "DELETE FROM {table} WHERE namespace = ? AND {in_list:thread_id}"
 # After checkpoints of these threads went or came in bulk: their rows again from what is
-# stored (an upsert, so columns not derived from checkpoints stay), and no row for a thread
-# left without root checkpoints.
+# stored (an upsert, so what the user set stays, and so does the time a thread was made);
+# a new head's status from its writes (whether it has tasks left is known only to its put).
 REFRESH_THREADS_OF = f"""
 INSERT INTO {{threads}} ({THREAD_COLUMNS})
-SELECT s.thread_id, s.namespace, s.head_id, s.checkpoints, s.first_at, s.last_at, h.metadata
+SELECT s.thread_id, s.namespace, s.head_id, s.checkpoints, s.first_at, s.last_at, h.metadata,
+    {{head_status}}
 FROM (
     SELECT thread_id, namespace, MAX(checkpoint_id) AS head_id, COUNT(*) AS checkpoints,
         MIN(created_at) AS first_at, MAX(created_at) AS last_at
@@ -308,14 +332,80 @@ FROM (
     AND h.checkpoint_ns = '' AND h.checkpoint_id = s.head_id {{end:h}}
 WHERE 1 = 1
 ON CONFLICT (thread_id, namespace) DO UPDATE SET
+    status = CASE WHEN excluded.head_id = history_threads.head_id
+        THEN history_threads.status ELSE excluded.status END,
     head_id = excluded.head_id, checkpoints = excluded.checkpoints,
-    first_at = excluded.first_at, last_at = excluded.last_at, metadata = excluded.metadata
+    first_at = CASE WHEN excluded.first_at < history_threads.first_at
+        THEN excluded.first_at ELSE history_threads.first_at END,
+    last_at = excluded.last_at, metadata = excluded.metadata
 """
+# A thread left without root checkpoints: its row goes, unless the user made it a record
+# (put_thread), which stays as a thread with no checkpoint yet.
 DELETE_THREADS_WITHOUT_ROOT = """
-DELETE FROM {threads} WHERE namespace = ? AND {in_list:thread_id}
+DELETE FROM {threads} WHERE namespace = ? AND {in_list:thread_id} AND info IS NULL
     AND NOT EXISTS (SELECT 1 FROM {checkpoints} x
         WHERE x.thread_id = history_threads.thread_id
         AND x.namespace = history_threads.namespace AND x.checkpoint_ns = '')
+"""
+EMPTY_THREADS_WITHOUT_ROOT = """
+UPDATE {threads} SET head_id = '', checkpoints = 0, metadata = {empty_object}, status = 'idle'
+WHERE namespace = ? AND {in_list:thread_id} AND info IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM {checkpoints} x
+        WHERE x.thread_id = history_threads.thread_id
+        AND x.namespace = history_threads.namespace AND x.checkpoint_ns = '')
+"""
+# --- a thread as a record: what the user set on it, and the run that holds it ----------------
+
+# put_thread (core/threads.py merges the metadata): a new thread is made with no checkpoint.
+# Also what an import or a copy brings along, with the time the thread was made.
+UPSERT_THREAD_RECORD = f"""
+INSERT INTO {{threads}} ({THREAD_COLUMNS}, {RECORD_COLUMNS})
+VALUES (?, ?, '', 0, ?, ?, {{empty_object}}, 'idle', ?, ?, {{json}})
+ON CONFLICT (thread_id, namespace) DO UPDATE SET
+    name = COALESCE(excluded.name, history_threads.name),
+    user_id = COALESCE(excluded.user_id, history_threads.user_id),
+    info = excluded.info,
+    first_at = CASE WHEN excluded.first_at < history_threads.first_at
+        THEN excluded.first_at ELSE history_threads.first_at END,
+    last_at = CASE WHEN excluded.last_at > history_threads.last_at
+        THEN excluded.last_at ELSE history_threads.last_at END
+"""
+SELECT_THREAD_RECORD = """
+SELECT name, user_id, {json_text:info}, first_at FROM {threads}
+WHERE thread_id = ? AND namespace = ?
+"""
+# A run takes a thread (status busy) if no other run holds it, or the holder's lease ran
+# out; the same run takes it again to extend its lease. Taking it is activity (so retention
+# never finds it idle). A thread with no row yet gets one, until the release.
+CLAIM_THREAD = f"""
+INSERT INTO {{threads}} ({THREAD_COLUMNS}, run_id, run_until)
+VALUES (?, ?, '', 0, ?, ?, {{empty_object}}, 'idle', ?, ?)
+ON CONFLICT (thread_id, namespace) DO UPDATE SET
+    run_id = excluded.run_id, run_until = excluded.run_until,
+    last_at = CASE WHEN excluded.last_at > history_threads.last_at
+        THEN excluded.last_at ELSE history_threads.last_at END
+WHERE history_threads.run_id IS NULL OR history_threads.run_id = excluded.run_id
+    OR history_threads.run_until <= ?
+"""
+SELECT_THREAD_RUN = "SELECT run_id FROM {threads} WHERE thread_id = ? AND namespace = ?"
+RELEASE_THREAD = """
+UPDATE {threads} SET run_id = NULL, run_until = NULL
+WHERE thread_id = ? AND namespace = ? AND run_id = ?
+"""
+# Of these threads, those a run holds (retention never deletes them as idle).
+SELECT_HELD_THREADS = """
+SELECT thread_id FROM {threads} WHERE namespace = ? AND {in_list:thread_id} AND run_until > ?
+"""
+# A row the claim made goes with the release if no checkpoint and no record came meanwhile.
+DELETE_UNUSED_THREAD = """
+DELETE FROM {threads} WHERE thread_id = ? AND namespace = ? AND run_id IS NULL
+    AND head_id = '' AND info IS NULL
+"""
+# A copied or imported head's status, where its writes do not say (REFRESH_THREADS_OF): whether
+# it has tasks left, which only its checkpoint tells.
+SET_STATUS_IF_IDLE = """
+UPDATE {threads} SET status = ?
+WHERE thread_id = ? AND namespace = ? AND head_id = ? AND status = 'idle'
 """
 # keep_last by range (retention/job.py): per thread and checkpoint_ns, the oldest of the
 # newest N (each found by one index seek), the newest time, and how many of the N are
@@ -396,6 +486,17 @@ GROUP BY thread_id ORDER BY thread_id
 # --- fragments, used by name above -----------------------------------------------------------
 
 FRAGMENTS = {
+    # A thread's status from what is written on its head `h`, else `{otherwise}`.
+    "head_status": """
+        CASE WHEN EXISTS (SELECT 1 FROM {writes} w WHERE w.thread_id = h.thread_id
+            AND w.namespace = h.namespace AND w.checkpoint_ns = ''
+            AND w.checkpoint_id = h.checkpoint_id AND w.channel = '__error__') THEN 'error'
+        WHEN EXISTS (SELECT 1 FROM {writes} w WHERE w.thread_id = h.thread_id
+            AND w.namespace = h.namespace AND w.checkpoint_ns = ''
+            AND w.checkpoint_id = h.checkpoint_id AND w.channel = '__interrupt__')
+            THEN 'interrupted'
+        ELSE {otherwise} END
+    """,
     "same_blob": """
         b.thread_id = k.thread_id AND b.namespace = k.namespace
         AND b.checkpoint_ns = k.checkpoint_ns AND b.channel = k.channel

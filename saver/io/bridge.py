@@ -34,6 +34,11 @@ OPERATIONS = (
 EXTRAS = (
     "list_threads",
     "get_thread",
+    "put_thread",
+    "claim_thread",
+    "release_thread",
+    "list_messages",
+    "get_message",
     "history",
     "diff",
     "search_messages",

@@ -3,9 +3,10 @@ batched transactions, each thread re-read inside the transaction that deletes fr
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, NamedTuple
 
 from saver.core import lineage
@@ -174,6 +175,10 @@ def _judge_each(
     blobs = yield Stmt(d.SELECT_BLOB_SIZES_OF, (namespace, of), jit_off=True)
     graph = yield Stmt(d.SELECT_GRAPHS_OF, (namespace, of), jit_off=True)
     write_stats = yield Stmt(d.SELECT_WRITE_STATS_OF, (namespace, of), jit_off=True)
+    held: set[str] = set()
+    if c.idle_before is not None:  # a thread a run holds is not idle, however old its steps
+        found = yield Stmt(d.SELECT_HELD_THREADS, (namespace, of, time.time()))
+        held = {tid for (tid,) in found}
     nodes: dict[str, list[lineage.Node]] = defaultdict(list)
     for tid, *node in graph:
         nodes[tid].append(lineage.node_from_row(node))
@@ -191,7 +196,8 @@ def _judge_each(
     garbage: list[tuple[str, ...]] = []
     for tid in sorted(nodes):
         keys = [(ns, ch, v) for ns, ch, v, _, _ in blobs_of[tid]]
-        verdict = judge(c, nodes[tid], keys, interrupted_of[tid])
+        cutoffs = replace(c, idle_before=None) if tid in held else c
+        verdict = judge(cutoffs, nodes[tid], keys, interrupted_of[tid])
         report.threads_examined += 1
         if not verdict.drop:
             continue

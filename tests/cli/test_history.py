@@ -218,6 +218,23 @@ def test_threads_json_newest_first_with_counts_and_waiting(store: Store) -> None
         assert t["waiting"] is (t["thread_id"] == REVIEW)
 
 
+def test_threads_by_status_finds_the_threads_with_a_step_left_to_run(store: Store) -> None:
+    # REVIEW waits on an interrupt(); OTHER's head, a copy made by update_state of a checkpoint
+    # before its last step, has that step left to run (LangGraph's `next`), as after a breakpoint.
+    found = as_json("threads", store.url, "--status", "interrupted")
+    assert [t["thread_id"] for t in found] == [OTHER, REVIEW]
+    assert [t["waiting"] for t in found] == [False, True]
+    assert {t["thread_id"] for t in as_json("threads", store.url, "--status", "idle")} == {
+        ALICE,
+        BOB,
+    }
+
+
+def test_threads_refuses_an_unknown_status_naming_the_choices(store: Store) -> None:
+    result = saver_cli("threads", store.url, "--status", "stuck")
+    assert result.returncode == 2 and "idle" in result.stderr
+
+
 def test_threads_prefix_and_limit(store: Store) -> None:
     assert {t["thread_id"] for t in as_json("threads", store.url, "--prefix", "org-1:")} == {
         ALICE,

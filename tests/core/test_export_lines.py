@@ -22,12 +22,19 @@ def test_an_export_says_version_2_which_an_older_reader_refuses() -> None:
     assert header["version"] == threads.EXPORT_VERSION == 2
 
 
-@pytest.mark.parametrize("version", [1, 2])
-def test_exports_of_version_1_and_2_read(version: int) -> None:
+def test_an_export_with_a_thread_record_says_version_3() -> None:
+    record = {"name": "n", "user_id": "u", "metadata": {"k": 1}, "created_at": 5.0}
+    exported = list(threads.to_lines(threads.ThreadRows("t", {}, record)))
+    assert json.loads(exported[0])["version"] == threads.RECORD_VERSION == 3
+    assert threads.from_lines(exported).record == record
+
+
+@pytest.mark.parametrize("version", [1, 2, 3])
+def test_exports_of_version_1_to_3_read(version: int) -> None:
     data = threads.from_lines(lines(version))
     assert data.rows["write"][0]["data"] == b"\x91\x01"
 
 
 def test_an_export_of_an_unknown_version_is_refused_naming_the_line() -> None:
     with pytest.raises(CorruptRowError, match="^input:1: not a thread export"):
-        threads.from_lines(lines(3))
+        threads.from_lines(lines(4))

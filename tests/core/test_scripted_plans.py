@@ -211,7 +211,7 @@ def test_the_thread_row_of_a_put_follows_the_checkpoint_it_writes() -> None:
     run = put(2, {"a": 1}, {"a": "2"}, parent=1, metadata={"step": 2})
     row, _ = stored(run)
     (thread,) = [s.params for s in run.statements if s.sql == D.UPSERT_THREAD]
-    assert thread == (THREAD, "", cid(2), row[10], row[10], row[8], THREAD, "", cid(2))
+    assert thread == (row[10], row[10], row[8], "idle", THREAD, "", cid(2))
 
 
 # --- get_tuple ---------------------------------------------------------------------------------
@@ -324,11 +324,22 @@ def test_put_writes_of_regular_writes_inserts_them_keeping_any_first_stored() ->
 def test_put_writes_of_special_writes_replaces_them_before_inserting_the_rest() -> None:
     pending = [("a", 1), ("__interrupt__", "stop"), ("__error__", "boom")]
     run = Run(plans.put_writes(CTX, conf(THREAD, cid(1)), pending, "task", "path"))
-    assert run.sql == [D.UPSERT_WRITE, D.INSERT_WRITE]
-    upserted = run.statements[0].params
+    assert run.sql == [D.SET_HEAD_STATUS, D.UPSERT_WRITE, D.INSERT_WRITE]
+    upserted = run.statements[1].params
     assert sorted(r[7] for r in upserted) == ["__error__", "__interrupt__"]
     assert all(r[5] < 0 for r in upserted)  # special writes have fixed negative indexes
     assert all(r[6] == "path" for r in written(run))
+
+
+def test_an_error_or_interrupt_on_a_root_checkpoint_sets_its_thread_s_status() -> None:
+    for pending, status in (
+        ([("__interrupt__", "stop")], "interrupted"),
+        ([("__error__", "x")], "error"),
+    ):
+        run = Run(plans.put_writes(CTX, conf(THREAD, cid(1)), pending, "task", ""))
+        assert run.statements[0].params == (status, THREAD, "", cid(1))
+    run = Run(plans.put_writes(CTX, conf(THREAD, cid(1), "child:1"), pending, "task", ""))
+    assert D.SET_HEAD_STATUS not in run.sql  # a subgraph's: the parent's task writes its own
 
 
 def test_put_writes_keys_each_row_by_the_checkpoint_of_the_config() -> None:

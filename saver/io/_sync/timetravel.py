@@ -11,7 +11,7 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import CheckpointTuple
 
-from saver.core import plans, threads, views
+from saver.core import messages, plans, threads, views
 from saver.core.config import target, thread_id_of
 from saver.errors import InvalidConfigError
 from saver.io.modes import READ, SNAPSHOT, WRITE
@@ -40,19 +40,67 @@ class TimeTravel:
         offset: int = 0,
         search: str | None = None,
         sort: str = "last_activity",
+        status: str | None = None,
+        user_id: str | None = None,
     ) -> list[views.ThreadInfo]:
         """Threads, most recently updated first (`sort="created"`: most recently created
         first): `filter` matches the head's metadata, `prefix` the thread id
-        (`org-1:user-2:`), `search` text anywhere in it (any case), `before`/`after` the last
-        update; `offset` threads are skipped."""
+        (`org-1:user-2:`), `search` text anywhere in the id or the name (any case),
+        `before`/`after` the last update, `status` idle, busy, interrupted or error,
+        `user_id` the user put_thread gave it; `offset` threads are skipped."""
         plan = threads.list_threads(
-            self._ctx, filter, prefix, before, after, limit, offset, search, sort
+            self._ctx, filter, prefix, before, after, limit, offset, search, sort, status, user_id
         )
         return self._run(plan, READ)
 
     def get_thread(self, thread_id: str) -> views.ThreadInfo | None:
-        """One thread as list_threads shows it, or None where it has no checkpoint."""
+        """One thread as list_threads shows it, or None where there is no such thread."""
         return self._run(threads.get_thread(self._ctx, thread_id), READ)
+
+    def put_thread(
+        self,
+        thread_id: str,
+        *,
+        name: str | None = None,
+        user_id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> views.ThreadInfo:
+        """Make a thread before its first checkpoint, or name it, give it to a user, add
+        metadata keys (merged into what it has). Kept while checkpoints are trimmed, gone
+        with delete_thread, carried by copy_thread and export/import."""
+        plan = threads.put_thread(self._ctx, thread_id, name, user_id, metadata)
+        return self._run(plan, WRITE)
+
+    def claim_thread(self, thread_id: str, run_id: str, *, lease: float = 60.0) -> bool:
+        """Take the thread for a run (its status is busy) for `lease` seconds, or extend the
+        run's lease; False if another run holds it. Processes sharing the database agree."""
+        return self._run(threads.claim_thread(self._ctx, thread_id, run_id, lease), WRITE)
+
+    def release_thread(self, thread_id: str, run_id: str) -> None:
+        """Let the thread go, if `run_id` holds it."""
+        self._run(threads.release_thread(self._ctx, thread_id, run_id), WRITE)
+
+    def list_messages(
+        self,
+        config: RunnableConfig,
+        *,
+        search: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+        channel: str = "messages",
+    ) -> list[messages.MessageInfo]:
+        """The messages of the thread's state (of config's checkpoint_id if it names one),
+        in order, each with the checkpoint and step where it first appeared; `search` keeps
+        those holding the text (any case)."""
+        plan = messages.list_messages(self._ctx, config, search, offset, limit, channel)
+        return self._run(plan, SNAPSHOT)
+
+    def get_message(
+        self, config: RunnableConfig, message_id: str, *, channel: str = "messages"
+    ) -> messages.MessageInfo | None:
+        """One message of the thread's state by its id, as list_messages shows it."""
+        plan = messages.get_message(self._ctx, config, message_id, channel)
+        return self._run(plan, SNAPSHOT)
 
     def _oldest_first(self, config: RunnableConfig) -> list[CheckpointTuple]:
         """Every checkpoint of one thread namespace, oldest first (one snapshot per page)."""
@@ -118,7 +166,7 @@ class TimeTravel:
     def export_thread(self, thread_id: str) -> threads.ThreadRows:
         """A thread's rows exactly as stored (see threads.to_lines for the file format)."""
         data = self._run(threads.export_thread(self._ctx, thread_id), SNAPSHOT)
-        if not data.checkpoints:
+        if not data.checkpoints and data.record is None:
             raise InvalidConfigError(f"no thread {data.thread_id!r} here")
         return data
 

@@ -111,10 +111,14 @@ async def test_cleanup_and_prune_leave_rows_equal_to_what_remains(open_saver: An
     async with open_saver() as cp:
         for tid in ("a", "b", "c"):
             await chat(cp, tid, "one", "two", "three")
+        made = {tid: stored_row(open_saver, tid)[2] for tid in ("a", "b", "c")}  # type: ignore[index]
         await cp.acleanup(RetentionPolicy(keep_last=4))
         await cp.aprune(["b"], strategy="keep_latest")
     for tid in ("a", "b", "c"):
-        assert stored_row(open_saver, tid) == derived_row(open_saver, tid)
+        row, derived = stored_row(open_saver, tid), derived_row(open_saver, tid)
+        assert row is not None and derived is not None
+        assert (*row[:2], row[3]) == (*derived[:2], derived[3])
+        assert row[2] == made[tid]  # a thread's first time is when it was made, trimmed or not
     assert stored_row(open_saver, "a")[1] == 4  # type: ignore[index]
     assert stored_row(open_saver, "b")[1] == 1  # type: ignore[index]
 
