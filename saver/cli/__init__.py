@@ -9,6 +9,7 @@ Each command is a module with `add_parser(commands)`, which adds its subparser a
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
@@ -75,6 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{name}: interrupted", file=sys.stderr)
         return INTERRUPTED
+    except BrokenPipeError:  # `saver export ... | head`: the reader stopped, nothing is wrong
+        # Python flushes stdout at exit, which would fail again: point it at nothing first.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return FAILURE
 
 
 def _fail(name: str, exc: object, code: int) -> int:

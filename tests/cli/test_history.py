@@ -5,6 +5,7 @@ graphs wrote (chat turns, an interrupt left waiting, a subgraph, forks)."""
 from __future__ import annotations
 
 import json
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
@@ -16,7 +17,7 @@ from langgraph.graph.message import add_messages
 from langgraph.types import interrupt
 
 from tests.cli import stores
-from tests.cli.commands import saver_cli
+from tests.cli.commands import SCRIPT, saver_cli
 from tests.support import raw_rows
 
 ALICE, BOB, OTHER, REVIEW = "org-1:user-1:s1", "org-1:user-2:s1", "other", "review"
@@ -466,6 +467,17 @@ def test_export_to_a_file_and_import_from_it(fresh: Store, tmp_path: Path) -> No
     assert ok("export", fresh.url, OTHER, "-o", str(out)) == ""
     ok("import", fresh.url, "--thread", "other-2", "-i", str(out))
     assert snapshots(fresh, "other-2") == snapshots(fresh, OTHER)
+
+
+def test_export_into_a_pipe_closed_early_ends_without_a_traceback(store: Store) -> None:
+    # `saver export URL T | head -1`: the reader has gone before the command writes
+    command = [str(SCRIPT), "export", store.url, OTHER]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    errors = proc.stderr.read()
+    assert proc.wait(timeout=120) == 1
+    assert "Traceback" not in errors and "Exception ignored" not in errors
 
 
 def test_export_json_prints_the_same_json_lines(store: Store) -> None:
