@@ -12,17 +12,17 @@ import pytest
 
 from saver import PostgresSaver
 from saver.dialects.base import Stmt
-from saver.io.modes import READ
+from saver.io.modes import READ, SNAPSHOT, WRITE
 
 SHOW_JIT = "SELECT current_setting('jit')"
 
 
-def jit_seen_by(cp: PostgresSaver, stmt: Stmt) -> str:
+def jit_seen_by(cp: PostgresSaver, stmt: Stmt, mode: str = READ) -> str:
     def plan() -> Iterator[Stmt]:
         found = yield stmt
         return found[0][0]  # type: ignore[no-any-return]
 
-    return cp._execute(plan(), READ)  # type: ignore[arg-type, no-any-return]
+    return cp._execute(plan(), mode)  # type: ignore[arg-type, no-any-return]
 
 
 @pytest.fixture(params=[True, False], ids=["autocommit", "transaction"])
@@ -39,6 +39,12 @@ def saver_on_jit(request: pytest.FixtureRequest, pg_url: str, schema: str) -> It
 
 def test_a_statement_marked_jit_off_is_planned_with_jit_off(saver_on_jit: Any) -> None:
     assert jit_seen_by(saver_on_jit, Stmt(SHOW_JIT, jit_off=True)) == "off"
+
+
+@pytest.mark.parametrize("mode", [SNAPSHOT, WRITE])
+def test_jit_off_holds_in_a_transaction_of_any_mode(saver_on_jit: Any, mode: str) -> None:
+    # a dry-run cleanup reads in SNAPSHOT, whose isolation level must be set first
+    assert jit_seen_by(saver_on_jit, Stmt(SHOW_JIT, jit_off=True), mode) == "off"
 
 
 def test_jit_is_back_on_for_the_next_statement(saver_on_jit: Any) -> None:

@@ -134,11 +134,11 @@ class AsyncPostgresExecutor:
                     async with conn.pipeline():
                         return await drive(plan, execute, first)
                 async with conn.pipeline(), conn.transaction():
+                    if mode == SNAPSHOT:  # before any query, as PostgreSQL requires
+                        await conn.execute(session.REPEATABLE_READ)
                     if first.jit_off:
                         await conn.execute(session.JIT_OFF)
-                    if mode == SNAPSHOT:
-                        await conn.execute(session.REPEATABLE_READ)
-                    elif mode == RELAXED:  # transaction-scoped, so nothing leaks to the session
+                    if mode == RELAXED:  # transaction-scoped, so nothing leaks to the session
                         await conn.execute(session.NO_COMMIT_WAIT)
                         # The cleanup's list parameters inflate the planner's estimates past
                         # jit_above_cost, and compiling would cost more than the queries.

@@ -134,11 +134,11 @@ class PostgresExecutor:
                     with conn.pipeline():
                         return drive(plan, execute, first)
                 with conn.pipeline(), conn.transaction():
+                    if mode == SNAPSHOT:  # before any query, as PostgreSQL requires
+                        conn.execute(session.REPEATABLE_READ)
                     if first.jit_off:
                         conn.execute(session.JIT_OFF)
-                    if mode == SNAPSHOT:
-                        conn.execute(session.REPEATABLE_READ)
-                    elif mode == RELAXED:  # transaction-scoped, so nothing leaks to the session
+                    if mode == RELAXED:  # transaction-scoped, so nothing leaks to the session
                         conn.execute(session.NO_COMMIT_WAIT)
                         # The cleanup's list parameters inflate the planner's estimates past
                         # jit_above_cost, and compiling would cost more than the queries.
