@@ -3,8 +3,9 @@ checkpoint (and step) where it first appeared.
 
 Where a message came from is read from the writes it came in (each node's writes carry its
 messages with their ids), so a page costs the writes of one channel, not every state of the
-thread; a message whose write had no id yet (update_state's input) is found by halving the
-lineage, one state per probe.
+thread. Messages written without an id (a tuple, a dict, update_state's input) take theirs
+from the reducer: they are paired in order with the state's messages no write names; where
+a message was removed or edited meanwhile, the states are read once instead.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from langchain_core.messages import convert_to_messages
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import CheckpointTuple
 
-from saver.core import codec, plans, rows, views
+from saver.core import codec, plans, rows, views, writes
 from saver.core.config import Target, target
 from saver.core.plans import Context, Plan
 from saver.dialects.base import Stmt
@@ -114,16 +116,19 @@ def _placed(
     head_id = head.config["configurable"]["checkpoint_id"]
     lineage = _lineage(head_id, {cid: parent for cid, parent, _ in links})  # oldest first
     steps = {cid: _step(step) for cid, _, step in links}
-    wanted = {mid for _, m in page if (mid := id_of(m))}
-    first: dict[str, str | None] = {}
-    if len(lineage) > 1 and wanted:
+    first: dict[str, str] = {}
+    unnamed: list[tuple[str, Any]] = []
+    if len(lineage) > 1:
         found = yield Stmt(
             d.SELECT_CHANNEL_WRITES, (*scope, d.array(lineage[:-1]), d.array([channel]))
         )
         written = map(rows.ChannelWrite._make, found)
-        first.update(_first_written(ctx, t, lineage, written, wanted))
-    for mid in wanted - first.keys():  # an id the reducer gave: halve the lineage
-        first[mid] = yield from _first_holding(ctx, t, lineage, channel, mid)
+        first, unnamed = _first_written(ctx, t, lineage, written)
+    state = [m for _, m in _messages(head, channel)]
+    later = [m for m in state if id_of(m) not in first]  # ids the reducer gave them
+    if not _pair(later, unnamed, first):  # a message was removed or edited: walk the states
+        wanted = {mid for _, m in page if (mid := id_of(m)) and mid not in first}
+        first.update((yield from _first_holding(ctx, t, lineage, channel, wanted)))
     out = []
     for index, message in page:
         at = first.get(id_of(message) or "")
@@ -148,42 +153,68 @@ def _lineage(head_id: str, parents: dict[str, str | None]) -> list[str]:
 
 
 def _first_written(
-    ctx: Context,
-    t: Target,
-    lineage: list[str],
-    found: Iterable[rows.ChannelWrite],
-    wanted: set[str],
-) -> dict[str, str]:
-    """Message id -> the checkpoint after the one whose writes brought it."""
+    ctx: Context, t: Target, lineage: list[str], found: Iterable[rows.ChannelWrite]
+) -> tuple[dict[str, str], list[tuple[str, Any]]]:
+    """Message id -> the checkpoint after the one whose writes brought it; and the messages
+    written without an id yet (a tuple, a dict, update_state's input), in the order the
+    reducer appended them, each with that checkpoint."""
     position = {cid: n for n, cid in enumerate(lineage)}
     first: dict[str, str] = {}
-    for w in sorted(found, key=lambda w: position[w.checkpoint_id]):
+    unnamed: list[tuple[str, Any]] = []
+    ordered = sorted(
+        found,
+        key=lambda w: (position[w.checkpoint_id], writes.sort_key(w.task_path, w.task_id, w.idx)),
+    )
+    for w in ordered:
         where = f"thread {t.thread_id!r} checkpoint {w.checkpoint_id!r} write"
         value = codec.load_write(ctx.serde, w.type, w.data, where)
+        after = lineage[position[w.checkpoint_id] + 1]
         for message in value if isinstance(value, list) else [value]:
             mid = id_of(message)
-            if mid in wanted and mid not in first:
-                first[mid] = lineage[position[w.checkpoint_id] + 1]
-    return first
+            if mid is None:
+                unnamed.append((after, message))
+            elif mid not in first:
+                first[mid] = after
+    return first, unnamed
+
+
+def _pair(later: list[Any], unnamed: list[tuple[str, Any]], first: dict[str, str]) -> bool:
+    """Give the state's messages whose ids the reducer made the checkpoints of the id-less
+    writes, one for one in order, where each pair says the same (type and text); False
+    where they do not line up."""
+    if len(later) != len(unnamed):
+        return False
+    try:
+        written = convert_to_messages([m for _, m in unnamed])
+    except (ValueError, TypeError, NotImplementedError):
+        return False
+    for message, made, (after, _) in zip(later, written, unnamed, strict=True):
+        mid = id_of(message)
+        if mid is None or (made.type, made.content) != (
+            getattr(message, "type", None),
+            getattr(message, "content", None),
+        ):
+            return False
+        first[mid] = after
+    return True
 
 
 def _first_holding(
-    ctx: Context, t: Target, lineage: list[str], channel: str, message_id: str
-) -> Plan[str | None]:
-    """The oldest checkpoint of the lineage whose state holds the message (the head does)."""
-    low, high = 0, len(lineage) - 1
-    while low < high:
-        middle = (low + high) // 2
-        config: RunnableConfig = {
-            "configurable": {
-                "thread_id": t.thread_id,
-                "checkpoint_ns": t.checkpoint_ns,
-                "checkpoint_id": lineage[middle],
-            }
-        }
-        state = yield from plans.get_tuple(ctx, config)
-        if any(id_of(m) == message_id for _, m in _messages(state, channel)):
-            high = middle
-        else:
-            low = middle + 1
-    return lineage[low]
+    ctx: Context, t: Target, lineage: list[str], channel: str, wanted: set[str]
+) -> Plan[dict[str, str]]:
+    """Message id -> the oldest checkpoint of the lineage whose state holds it: one walk of
+    the thread's states, a page at a time."""
+    on_lineage = set(lineage)
+    config: RunnableConfig = {
+        "configurable": {"thread_id": t.thread_id, "checkpoint_ns": t.checkpoint_ns}
+    }
+    query = plans.ListQuery.of(ctx, config, None, None, None)
+    first: dict[str, str] = {}
+    while page := (yield from query.next_page()):  # newest first: the oldest holding wins
+        for state in page:
+            cid = state.config["configurable"]["checkpoint_id"]
+            if cid in on_lineage:
+                for _, message in _messages(state, channel):
+                    if (mid := id_of(message)) in wanted:
+                        first[mid] = cid
+    return first

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 import pytest
-from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph, add_messages
 from langgraph.types import Command, interrupt
@@ -368,6 +368,25 @@ async def test_list_messages_steps_hold_where_checkpoints_skip_steps(open_saver:
             first[message.id] = snapshot.metadata["step"]
     assert [m.step for m in found] == [first[m.message_id] for m in found]
     assert len({m.step for m in found}) == 2
+
+
+@pytest.mark.parametrize("removed", [False, True], ids=["appended", "one removed"])
+async def test_list_messages_places_messages_written_without_ids(
+    open_saver: Any, removed: bool
+) -> None:
+    # ("user", text) inputs get their ids from the reducer; a removal breaks the pairing of
+    # id-less writes with the state's messages, and the states are read instead
+    async with open_saver() as cp:
+        graph = graph_of(cp)
+        for line in ("one", "two", "three"):
+            await graph.ainvoke({"messages": [("user", line)]}, on("t"))
+        if removed:
+            first_id = (await graph.aget_state(on("t"))).values["messages"][0].id
+            await graph.aupdate_state(on("t"), {"messages": [RemoveMessage(first_id)]})
+        found = await cp.alist_messages(on("t"))
+        expected = await first_steps(graph)
+    assert len(found) == (5 if removed else 6)
+    assert [m.step for m in found] == [expected[m.message_id] for m in found]
 
 
 async def test_list_messages_searches_and_pages(open_saver: Any) -> None:

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 import pytest
-from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph, add_messages
 from langgraph.types import Command, interrupt
@@ -369,6 +369,25 @@ def test_list_messages_steps_hold_where_checkpoints_skip_steps(open_saver: Any) 
             first[message.id] = snapshot.metadata["step"]
     assert [m.step for m in found] == [first[m.message_id] for m in found]
     assert len({m.step for m in found}) == 2
+
+
+@pytest.mark.parametrize("removed", [False, True], ids=["appended", "one removed"])
+def test_list_messages_places_messages_written_without_ids(
+    open_saver: Any, removed: bool
+) -> None:
+    # ("user", text) inputs get their ids from the reducer; a removal breaks the pairing of
+    # id-less writes with the state's messages, and the states are read instead
+    with open_saver() as cp:
+        graph = graph_of(cp)
+        for line in ("one", "two", "three"):
+            graph.invoke({"messages": [("user", line)]}, on("t"))
+        if removed:
+            first_id = (graph.get_state(on("t"))).values["messages"][0].id
+            graph.update_state(on("t"), {"messages": [RemoveMessage(first_id)]})
+        found = cp.list_messages(on("t"))
+        expected = first_steps(graph)
+    assert len(found) == (5 if removed else 6)
+    assert [m.step for m in found] == [expected[m.message_id] for m in found]
 
 
 def test_list_messages_searches_and_pages(open_saver: Any) -> None:
