@@ -305,22 +305,13 @@ INSERT INTO history_threads (thread_id,
                namespace, head_id, checkpoints, first_at, last_at, metadata, status)
 SELECT s.thread_id, s.namespace, s.head_id, s.checkpoints, s.first_at, s.last_at, h.metadata,
        CASE
-           WHEN EXISTS
-                  (SELECT 1
+                  (SELECT MIN(CASE w.channel WHEN '__error__' THEN 1 WHEN '__interrupt__' THEN 2
+                              END)
                    FROM history_writes w
                    WHERE w.thread_id = h.thread_id
                      AND w.namespace = h.namespace
                      AND w.checkpoint_ns = ''
-                     AND w.checkpoint_id = h.checkpoint_id
-                     AND w.channel = '__error__') THEN 'error'
-           WHEN EXISTS
-                  (SELECT 1
-                   FROM history_writes w
-                   WHERE w.thread_id = h.thread_id
-                     AND w.namespace = h.namespace
-                     AND w.checkpoint_ns = ''
-                     AND w.checkpoint_id = h.checkpoint_id
-                     AND w.channel = '__interrupt__') THEN 'interrupted' ELSE 'idle'
+                     AND w.checkpoint_id = h.checkpoint_id) WHEN 1 THEN 'error' WHEN 2 THEN 'interrupted' ELSE 'idle'
        END
 FROM
   (SELECT thread_id, namespace, MAX(checkpoint_id) AS head_id, COUNT(*) AS checkpoints,
@@ -759,22 +750,13 @@ SELECT h.thread_id, h.namespace, h.checkpoint_id, CASE WHEN old.created_at IS NU
                                                   END,
        COALESCE(old.created_at, %s), COALESCE(old.created_at, %s), %s::jsonb,
        CASE
-           WHEN EXISTS
-                  (SELECT 1
+                  (SELECT MIN(CASE w.channel WHEN '__error__' THEN 1 WHEN '__interrupt__' THEN 2
+                              END)
                    FROM history_writes w
                    WHERE w.thread_id = h.thread_id
                      AND w.namespace = h.namespace
                      AND w.checkpoint_ns = ''
-                     AND w.checkpoint_id = h.checkpoint_id
-                     AND w.channel = '__error__') THEN 'error'
-           WHEN EXISTS
-                  (SELECT 1
-                   FROM history_writes w
-                   WHERE w.thread_id = h.thread_id
-                     AND w.namespace = h.namespace
-                     AND w.checkpoint_ns = ''
-                     AND w.checkpoint_id = h.checkpoint_id
-                     AND w.channel = '__interrupt__') THEN 'interrupted' ELSE %s
+                     AND w.checkpoint_id = h.checkpoint_id) WHEN 1 THEN 'error' WHEN 2 THEN 'interrupted' ELSE %s
        END
 FROM
   (SELECT CAST(%s AS TEXT) AS thread_id, CAST(%s AS TEXT) AS namespace, CAST(%s AS TEXT) AS checkpoint_id) AS h
@@ -1148,22 +1130,13 @@ SELECT h.thread_id, h.namespace, h.checkpoint_id, CASE WHEN old.created_at IS NU
                                                   END,
        COALESCE(old.created_at, %s), COALESCE(old.created_at, %s), %s::jsonb,
        CASE
-           WHEN EXISTS
-                  (SELECT 1
+                  (SELECT MIN(CASE w.channel WHEN '__error__' THEN 1 WHEN '__interrupt__' THEN 2
+                              END)
                    FROM history_writes w
                    WHERE w.thread_id = h.thread_id
                      AND w.namespace = h.namespace
                      AND w.checkpoint_ns = ''
-                     AND w.checkpoint_id = h.checkpoint_id
-                     AND w.channel = '__error__') THEN 'error'
-           WHEN EXISTS
-                  (SELECT 1
-                   FROM history_writes w
-                   WHERE w.thread_id = h.thread_id
-                     AND w.namespace = h.namespace
-                     AND w.checkpoint_ns = ''
-                     AND w.checkpoint_id = h.checkpoint_id
-                     AND w.channel = '__interrupt__') THEN 'interrupted' ELSE %s
+                     AND w.checkpoint_id = h.checkpoint_id) WHEN 1 THEN 'error' WHEN 2 THEN 'interrupted' ELSE %s
        END
 FROM
   (SELECT CAST(%s AS TEXT) AS thread_id, CAST(%s AS TEXT) AS namespace, CAST(%s AS TEXT) AS checkpoint_id) AS h

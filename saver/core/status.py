@@ -14,7 +14,6 @@ from typing import Any
 from langgraph.checkpoint.base import Checkpoint
 
 STATUSES = ("idle", "busy", "interrupted", "error")
-STORED = ("idle", "interrupted", "error")  # busy is a lease, never stored as a status
 INTERRUPT, ERROR = "__interrupt__", "__error__"
 # What a StateGraph writes to start a node: START's input, an edge or Command(goto=...) to
 # it, a join of several edges, a Send. Written in a step, they name the next step's tasks.

@@ -106,7 +106,7 @@ def put_thread(
     owner = _optional_text("user_id", user_id)
     if metadata is not None and not isinstance(metadata, Mapping):
         raise InvalidConfigError(f"put_thread: metadata must be a dict, got {metadata!r}")
-    added = _json_object("put_thread: metadata", metadata or {})
+    added = _checked_json("put_thread: metadata", metadata or {})
     d = ctx.dialect
     if d.LOCK_THREAD:  # two merges of one thread's metadata never lose a key
         yield Stmt(d.LOCK_THREAD, (tid, ctx.namespace))
@@ -157,7 +157,7 @@ def _optional_text(name: str, value: Any) -> str | None:
     return str(value)
 
 
-def _json_object(what: str, value: Mapping[str, Any]) -> dict[str, Any]:
+def _checked_json(what: str, value: Mapping[str, Any]) -> dict[str, Any]:
     """A dict that JSON keeps as it is: string keys, JSON values."""
     try:
         text = json.dumps(dict(value), allow_nan=False)

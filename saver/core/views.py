@@ -46,8 +46,8 @@ class ThreadInfo:
 
 def thread_info(row: Sequence[Any], now: float) -> ThreadInfo:
     """A row of Dialect.select_threads, as seen at time `now` (a run's lease may have ended)."""
-    tid, count, first, last, head, metadata, interrupts, stored, run_id, run_until = row[:10]
-    name, user_id, info = row[10:]
+    tid, count, first, last, head, metadata, interrupts, stored, run_id, run_until, *more = row
+    name, user_id, info = more
     shown = status.shown(stored, run_until, now)
     return ThreadInfo(
         tid,

@@ -343,16 +343,11 @@ ON CONFLICT (thread_id, namespace) DO UPDATE SET
 # (put_thread), which stays as a thread with no checkpoint yet.
 DELETE_THREADS_WITHOUT_ROOT = """
 DELETE FROM {threads} WHERE namespace = ? AND {in_list:thread_id} AND info IS NULL
-    AND NOT EXISTS (SELECT 1 FROM {checkpoints} x
-        WHERE x.thread_id = history_threads.thread_id
-        AND x.namespace = history_threads.namespace AND x.checkpoint_ns = '')
+    AND {without_root}
 """
 EMPTY_THREADS_WITHOUT_ROOT = """
 UPDATE {threads} SET head_id = '', checkpoints = 0, metadata = {empty_object}, status = 'idle'
-WHERE namespace = ? AND {in_list:thread_id} AND info IS NOT NULL
-    AND NOT EXISTS (SELECT 1 FROM {checkpoints} x
-        WHERE x.thread_id = history_threads.thread_id
-        AND x.namespace = history_threads.namespace AND x.checkpoint_ns = '')
+WHERE namespace = ? AND {in_list:thread_id} AND info IS NOT NULL AND {without_root}
 """
 # --- a thread as a record: what the user set on it, and the run that holds it ----------------
 
@@ -486,16 +481,18 @@ GROUP BY thread_id ORDER BY thread_id
 # --- fragments, used by name above -----------------------------------------------------------
 
 FRAGMENTS = {
-    # A thread's status from what is written on its head `h`, else `{otherwise}`.
+    # A thread's status from what is written on its head `h` (one probe of its writes; an
+    # error over an interrupt), else `{otherwise}`.
     "head_status": """
-        CASE WHEN EXISTS (SELECT 1 FROM {writes} w WHERE w.thread_id = h.thread_id
-            AND w.namespace = h.namespace AND w.checkpoint_ns = ''
-            AND w.checkpoint_id = h.checkpoint_id AND w.channel = '__error__') THEN 'error'
-        WHEN EXISTS (SELECT 1 FROM {writes} w WHERE w.thread_id = h.thread_id
-            AND w.namespace = h.namespace AND w.checkpoint_ns = ''
-            AND w.checkpoint_id = h.checkpoint_id AND w.channel = '__interrupt__')
-            THEN 'interrupted'
-        ELSE {otherwise} END
+        CASE (SELECT MIN(CASE w.channel WHEN '__error__' THEN 1 WHEN '__interrupt__' THEN 2 END)
+            FROM {writes} w WHERE w.thread_id = h.thread_id AND w.namespace = h.namespace
+            AND w.checkpoint_ns = '' AND w.checkpoint_id = h.checkpoint_id)
+        WHEN 1 THEN 'error' WHEN 2 THEN 'interrupted' ELSE {otherwise} END
+    """,
+    # The row of history_threads being changed has no root checkpoint left.
+    "without_root": """
+        NOT EXISTS (SELECT 1 FROM {checkpoints} x WHERE x.thread_id = history_threads.thread_id
+            AND x.namespace = history_threads.namespace AND x.checkpoint_ns = '')
     """,
     "same_blob": """
         b.thread_id = k.thread_id AND b.namespace = k.namespace
