@@ -14,11 +14,11 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
-from saver.cli import cleanup, history, migrate, transfer
+from saver.cli import cleanup, history, migrate, serve, transfer
 from saver.cli.options import place_positionals
 from saver.errors import InvalidConfigError, StorageError
 
-COMMANDS = (history, transfer, migrate, cleanup)
+COMMANDS = (history, transfer, migrate, cleanup, serve)
 OK, FAILURE, USAGE, NOT_FOUND, INTERRUPTED = 0, 1, 2, 3, 130
 
 

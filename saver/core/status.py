@@ -49,8 +49,9 @@ def of_writes(channels: Iterable[str]) -> str | None:
     return None
 
 
-def shown(stored: str, run_until: float | None, now: float) -> str:
-    """The status a reader sees: busy while a run's lease lasts."""
+def shown(stored: str, run_id: str | None, run_until: float | None, now: float) -> str:
+    """The status a reader sees: busy while a run's lease lasts; error once a lease ran out
+    unreleased (the process running it died; release_thread clears the run)."""
     if run_until is not None and float(run_until) > now:
         return "busy"
-    return stored
+    return "error" if run_id is not None else stored

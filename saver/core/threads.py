@@ -47,8 +47,11 @@ def list_threads(
     sort: str = "last_activity",
     status_is: str | None = None,
     user_id: str | None = None,
+    thread_metadata: Mapping[str, Any] | None = None,
+    ascending: bool = False,
 ) -> Plan[list[views.ThreadInfo]]:
-    """A page of threads, newest first by `sort`: "last_activity" or "created"."""
+    """A page of threads, newest first by `sort`: "last_activity" or "created" (oldest first
+    if `ascending`)."""
     if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
         raise InvalidConfigError(f"limit must be a positive int, got {limit!r}")
     if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
@@ -64,6 +67,7 @@ def list_threads(
     owner = _optional_text("user_id", user_id)
     until, since = _timestamp("before", before), _timestamp("after", after)
     leaves = filters.leaves(dict(filter or {}))
+    record_leaves = filters.leaves(dict(thread_metadata or {}))
     now = time.time()
     d = ctx.dialect
     where, params = d.threads_where(
@@ -75,8 +79,10 @@ def list_threads(
         search,
         None if status_is is None else (status_is, now),
         owner,
+        record_leaves,
     )
-    found = yield Stmt(d.select_threads(where, SORTS[sort]), (*params, limit, offset))
+    order = "ASC" if ascending else "DESC"
+    found = yield Stmt(d.select_threads(where, SORTS[sort], order), (*params, limit, offset))
     return [views.thread_info(row, now) for row in found]
 
 

@@ -36,7 +36,7 @@ class ThreadInfo:
     name: str | None = None
     user_id: str | None = None
     thread_metadata: dict[str, Any] = field(default_factory=dict)  # put_thread's metadata
-    run_id: str | None = None  # the run that holds it, while busy
+    run_id: str | None = None  # the run that holds it (busy), or held it and died (error)
 
     def as_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
@@ -48,7 +48,7 @@ def thread_info(row: Sequence[Any], now: float) -> ThreadInfo:
     """A row of Dialect.select_threads, as seen at time `now` (a run's lease may have ended)."""
     tid, count, first, last, head, metadata, interrupts, stored, run_id, run_until, *more = row
     name, user_id, info = more
-    shown = status.shown(stored, run_until, now)
+    shown = status.shown(stored, run_id, run_until, now)
     return ThreadInfo(
         tid,
         int(count),
@@ -61,7 +61,7 @@ def thread_info(row: Sequence[Any], now: float) -> ThreadInfo:
         name,
         user_id,
         json_object(info),
-        run_id if shown == "busy" else None,
+        run_id,
     )
 
 

@@ -167,7 +167,11 @@ class Dialect:
         (its whole primary key)."""
         return ""
 
-    def leaf(self, path: tuple[str, ...], value: Any) -> tuple[str, list[Any]]:
+    def leaf(
+        self, path: tuple[str, ...], value: Any, column: str = "metadata"
+    ) -> tuple[str, list[Any]]:
+        """A condition that the JSON `column` holds `value` at `path`, as InMemorySaver's
+        metadata filter compares."""
         raise NotImplementedError
 
     def array(self, values: Sequence[Any]) -> Any:
@@ -301,12 +305,15 @@ class Dialect:
 
     # --- statements built per call -------------------------------------------------------
 
-    def select_threads(self, where: list[str], newest: str = "last_at") -> str:
-        """Threads (core/threads.py), newest by `newest` (last_at or first_at) first: a page
-        of history_threads filtered by `where` (threads_where), with whether each head waits
-        on an interrupt. Parameters: where's, then the page's size and offset."""
-        assert newest in ("last_at", "first_at")
-        return self.render(statements.SELECT_THREADS, where=" AND ".join(where), newest=newest)
+    def select_threads(self, where: list[str], newest: str = "last_at", order: str = "DESC") -> str:
+        """Threads (core/threads.py), newest by `newest` (last_at or first_at) first (`order`
+        ASC: oldest first): a page of history_threads filtered by `where` (threads_where),
+        with whether each head waits on an interrupt. Parameters: where's, then the page's
+        size and offset."""
+        assert newest in ("last_at", "first_at") and order in ("ASC", "DESC")
+        return self.render(
+            statements.SELECT_THREADS, where=" AND ".join(where), newest=newest, order=order
+        )
 
     def threads_where(
         self,
@@ -318,6 +325,7 @@ class Dialect:
         search: str | None = None,
         status: tuple[str, float] | None = None,
         user_id: str | None = None,
+        record_leaves: Sequence[Leaf] = (),
     ) -> tuple[list[str], list[Any]]:
         """list_threads' conditions: an id prefix, last activity before or at/after a time,
         metadata filter leaves on the head's metadata, text `search` in the thread id or its
@@ -342,12 +350,20 @@ class Dialect:
             if wanted == "busy":  # core/status.py: busy is a run's lease
                 where.append("run_until > ?")
                 params.append(now)
+            elif wanted == "error":  # or a lease that ran out unreleased: its run died
+                where.append("(run_until IS NULL OR run_until <= ?)")
+                where.append("(status = 'error' OR run_id IS NOT NULL)")
+                params.append(now)
             else:
-                where.append("status = ? AND (run_until IS NULL OR run_until <= ?)")
-                params.extend([wanted, now])
+                where.append("status = ? AND run_id IS NULL")
+                params.append(wanted)
         if user_id is not None:
             where.append("user_id = ?")
             params.append(user_id)
+        for path, value in record_leaves:  # the metadata put_thread gave the thread
+            clause, args = self.leaf(path, value, "info")
+            where.append(clause)
+            params.extend(args)
         return self._with_leaves(where, params, leaves)
 
     def _with_leaves(

@@ -181,7 +181,13 @@ class PostgresDialect(Dialect):
         columns = ", ".join(f"e->>{i}" for i in range(width))
         return f"SELECT {columns} FROM jsonb_array_elements(?::jsonb) AS e"
 
-    def leaf(self, path: tuple[str, ...], value: Any) -> tuple[str, list[Any]]:
+    def leaf(
+        self, path: tuple[str, ...], value: Any, column: str = "metadata"
+    ) -> tuple[str, list[Any]]:
+        clause, args = self._metadata_leaf(path, value)
+        return clause.replace("metadata", column), args
+
+    def _metadata_leaf(self, path: tuple[str, ...], value: Any) -> tuple[str, list[Any]]:
         # Containment (@>) is what the GIN index on metadata answers.
         if value is None:  # like InMemorySaver: a missing key matches None too
             return "COALESCE(jsonb_typeof(metadata #> %s::text[]), 'null') = 'null'", [list(path)]

@@ -102,10 +102,18 @@ class SqliteDialect(Dialect):
     def is_object(self, expr: str) -> str:
         return f"(CASE WHEN json_valid({expr}) THEN json_type({expr}) = 'object' ELSE 0 END)"
 
-    def leaf(self, path: tuple[str, ...], value: Any) -> tuple[str, list[Any]]:
+    def leaf(
+        self, path: tuple[str, ...], value: Any, column: str = "metadata"
+    ) -> tuple[str, list[Any]]:
+        clause, args = self._metadata_leaf(path, value, column == "metadata")
+        return clause.replace("metadata", column), args
+
+    def _metadata_leaf(
+        self, path: tuple[str, ...], value: Any, indexed: bool
+    ) -> tuple[str, list[Any]]:
         p = _path(path)
         scalar = isinstance(value, (str, bool, int, float))
-        if len(path) == 1 and path[0] in self.indexed and scalar:
+        if indexed and len(path) == 1 and path[0] in self.indexed and scalar:
             kinds = "('text')" if isinstance(value, str) else "('integer', 'real', 'true', 'false')"
             return f"({self._indexed(path[0])} = ? AND json_type(metadata, ?) IN {kinds})", [
                 int(value) if isinstance(value, bool) else value,

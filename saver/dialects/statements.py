@@ -289,9 +289,9 @@ SELECT t.thread_id, t.checkpoints, t.first_at, t.last_at, t.head_id, {json_text:
 FROM (
     SELECT thread_id, namespace, head_id, checkpoints, first_at, last_at, metadata, status,
         run_id, run_until, name, user_id, info
-    FROM {threads} WHERE {where} ORDER BY {newest} DESC, thread_id LIMIT ? OFFSET ?
+    FROM {threads} WHERE {where} ORDER BY {newest} {order}, thread_id LIMIT ? OFFSET ?
 ) t
-ORDER BY t.{newest} DESC, t.thread_id
+ORDER BY t.{newest} {order}, t.thread_id
 """
 
 # --- cleanup: a batch of threads per statement -----------------------------------------------

@@ -39,6 +39,10 @@ def test_an_error_on_the_head_wins_over_an_interrupt() -> None:
 
 
 def test_a_run_s_lease_shows_as_busy_until_it_ends() -> None:
-    assert status.shown("interrupted", 10.0, now=9.0) == "busy"
-    assert status.shown("interrupted", 10.0, now=10.0) == "interrupted"
-    assert status.shown("idle", None, now=10.0) == "idle"
+    assert status.shown("interrupted", "run-1", 10.0, now=9.0) == "busy"
+    assert status.shown("idle", None, None, now=10.0) == "idle"
+
+
+def test_a_lease_that_ran_out_unreleased_is_an_error() -> None:
+    # release_thread clears the run: one still named after its lease is a run that died
+    assert status.shown("interrupted", "run-1", 10.0, now=10.0) == "error"

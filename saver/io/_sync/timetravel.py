@@ -42,14 +42,29 @@ class TimeTravel:
         sort: str = "last_activity",
         status: str | None = None,
         user_id: str | None = None,
+        thread_metadata: Mapping[str, Any] | None = None,
+        ascending: bool = False,
     ) -> list[views.ThreadInfo]:
         """Threads, most recently updated first (`sort="created"`: most recently created
         first): `filter` matches the head's metadata, `prefix` the thread id
         (`org-1:user-2:`), `search` text anywhere in the id or the name (any case),
         `before`/`after` the last update, `status` idle, busy, interrupted or error,
-        `user_id` the user put_thread gave it; `offset` threads are skipped."""
+        `user_id` the user put_thread gave it, `thread_metadata` the metadata put_thread
+        gave it; `offset` threads are skipped, `ascending` turns the order around."""
         plan = threads.list_threads(
-            self._ctx, filter, prefix, before, after, limit, offset, search, sort, status, user_id
+            self._ctx,
+            filter,
+            prefix,
+            before,
+            after,
+            limit,
+            offset,
+            search,
+            sort,
+            status,
+            user_id,
+            thread_metadata,
+            ascending,
         )
         return self._run(plan, READ)
 

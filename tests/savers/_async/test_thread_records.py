@@ -184,6 +184,19 @@ async def test_retention_never_deletes_a_thread_a_run_holds_as_idle(open_saver: 
     assert report.thread_ids == ["free"] and left == ["held"]
 
 
+async def test_a_lease_that_ran_out_unreleased_shows_the_thread_in_error(
+    open_saver: Any,
+) -> None:
+    async with open_saver() as cp:
+        await graph_of(cp).ainvoke(said("hi"), on("t"))
+        await cp.aclaim_thread("t", "run-1", lease=1e-9)  # its process died: never released
+        found = await cp.aget_thread("t")
+        in_error = await cp.alist_threads(status="error")
+        idle = await cp.alist_threads(status="idle")
+    assert found is not None and (found.status, found.run_id) == ("error", "run-1")
+    assert [t.thread_id for t in in_error] == ["t"] and idle == []
+
+
 async def test_only_the_holder_releases_a_thread(open_saver: Any) -> None:
     async with open_saver() as cp:
         await cp.aclaim_thread("t", "run-1")
@@ -247,6 +260,26 @@ async def test_list_threads_finds_a_user_s_threads_and_searches_names(open_saver
     assert [t.thread_id for t in alice] == ["c", "a"]
     assert [t.thread_id for t in weather] == ["c", "a"]
     assert both == []
+
+
+async def test_list_threads_filters_by_the_metadata_put_thread_gave(open_saver: Any) -> None:
+    async with open_saver() as cp:
+        await cp.aput_thread("a", metadata={"team": "red", "tier": {"level": 2}})
+        await cp.aput_thread("b", metadata={"team": "blue"})
+        await graph_of(cp).ainvoke(said("hi"), on("c"))  # no record: matches no key
+        red = await cp.alist_threads(thread_metadata={"team": "red"})
+        nested = await cp.alist_threads(thread_metadata={"tier": {"level": 2}})
+        none = await cp.alist_threads(thread_metadata={"team": "green"})
+    assert [t.thread_id for t in red] == ["a"] == [t.thread_id for t in nested]
+    assert none == []
+
+
+async def test_list_threads_lists_oldest_first_when_asked(open_saver: Any) -> None:
+    async with open_saver() as cp:
+        for tid in ("a", "b", "c"):
+            await cp.aput_thread(tid)
+        oldest = await cp.alist_threads(sort="created", ascending=True, limit=2)
+    assert [t.thread_id for t in oldest] == ["a", "b"]
 
 
 async def test_a_record_outlives_the_trimming_of_its_checkpoints(open_saver: Any) -> None:

@@ -185,6 +185,19 @@ def test_retention_never_deletes_a_thread_a_run_holds_as_idle(open_saver: Any) -
     assert report.thread_ids == ["free"] and left == ["held"]
 
 
+def test_a_lease_that_ran_out_unreleased_shows_the_thread_in_error(
+    open_saver: Any,
+) -> None:
+    with open_saver() as cp:
+        graph_of(cp).invoke(said("hi"), on("t"))
+        cp.claim_thread("t", "run-1", lease=1e-9)  # its process died: never released
+        found = cp.get_thread("t")
+        in_error = cp.list_threads(status="error")
+        idle = cp.list_threads(status="idle")
+    assert found is not None and (found.status, found.run_id) == ("error", "run-1")
+    assert [t.thread_id for t in in_error] == ["t"] and idle == []
+
+
 def test_only_the_holder_releases_a_thread(open_saver: Any) -> None:
     with open_saver() as cp:
         cp.claim_thread("t", "run-1")
@@ -248,6 +261,26 @@ def test_list_threads_finds_a_user_s_threads_and_searches_names(open_saver: Any)
     assert [t.thread_id for t in alice] == ["c", "a"]
     assert [t.thread_id for t in weather] == ["c", "a"]
     assert both == []
+
+
+def test_list_threads_filters_by_the_metadata_put_thread_gave(open_saver: Any) -> None:
+    with open_saver() as cp:
+        cp.put_thread("a", metadata={"team": "red", "tier": {"level": 2}})
+        cp.put_thread("b", metadata={"team": "blue"})
+        graph_of(cp).invoke(said("hi"), on("c"))  # no record: matches no key
+        red = cp.list_threads(thread_metadata={"team": "red"})
+        nested = cp.list_threads(thread_metadata={"tier": {"level": 2}})
+        none = cp.list_threads(thread_metadata={"team": "green"})
+    assert [t.thread_id for t in red] == ["a"] == [t.thread_id for t in nested]
+    assert none == []
+
+
+def test_list_threads_lists_oldest_first_when_asked(open_saver: Any) -> None:
+    with open_saver() as cp:
+        for tid in ("a", "b", "c"):
+            cp.put_thread(tid)
+        oldest = cp.list_threads(sort="created", ascending=True, limit=2)
+    assert [t.thread_id for t in oldest] == ["a", "b"]
 
 
 def test_a_record_outlives_the_trimming_of_its_checkpoints(open_saver: Any) -> None:

@@ -1,0 +1,116 @@
+"""What stands before every route: the token, read-only mode, the size of a request body, and
+the request metrics. One ASGI middleware, so that streamed responses pass through untouched."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import re
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from saver.server import metrics
+from saver.server.context import Settings
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+OPEN = ("/healthz",)  # answered without a token: a load balancer's probe
+# Reads that the Agent Server API asks for with POST (a search's filter is a body).
+READS = re.compile(
+    r"^/(threads|assistants)/(search|count)$|^/threads/[^/]+/(history|state/checkpoint)$"
+)
+MUTATING = ("POST", "PUT", "PATCH", "DELETE")
+
+
+class Guard:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        local = path[len(scope.get("root_path", "")) :] if scope.get("root_path") else path
+        refusal = self._refusal(scope, local)
+        if refusal is not None:
+            await _answer(send, *refusal)
+            return
+        started, status = time.perf_counter(), [500]
+
+        async def sent(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, self._limited(receive), sent)
+        except _TooLarge:
+            await _answer(send, 413, f"request body over {self.settings.max_body} bytes")
+            status[0] = 413
+        finally:
+            route = scope.get("route")
+            metrics.request(
+                scope["method"],
+                getattr(route, "path", "unmatched"),
+                status[0],
+                time.perf_counter() - started,
+            )
+
+    def _refusal(self, scope: Scope, path: str) -> tuple[int, str] | None:
+        token = self.settings.token
+        if token and path not in OPEN and not _authorized(scope, token.encode()):
+            return 401, "missing or wrong token: send Authorization: Bearer <token>"
+        if self.settings.read_only and scope["method"] in MUTATING and not READS.match(path):
+            return 405, "this server is read-only (--read-only)"
+        length = _header(scope, b"content-length")
+        if length.isdigit() and int(length) > self.settings.max_body:
+            return 413, f"request body over {self.settings.max_body} bytes"
+        return None
+
+    def _limited(self, receive: Receive) -> Receive:
+        seen = [0]
+
+        async def limited() -> Message:
+            message = await receive()
+            seen[0] += len(message.get("body", b""))
+            if seen[0] > self.settings.max_body:
+                raise _TooLarge
+            return message
+
+        return limited
+
+
+def _authorized(scope: Scope, expected: bytes) -> bool:
+    """`Authorization: Bearer <token>`, or `x-api-key: <token>`: what langgraph-sdk sends
+    for `get_client(api_key=...)`. Compared in constant time."""
+    scheme, _, bearer = _header(scope, b"authorization").partition(" ")
+    key = _header(scope, b"x-api-key")
+    by_bearer = hmac.compare_digest(bearer.encode(), expected) and scheme.lower() == "bearer"
+    return by_bearer or hmac.compare_digest(key.encode(), expected)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope.get("headers", ()):
+        if key.lower() == name:
+            return str(value.decode("latin-1"))
+    return ""
+
+
+async def _answer(send: Send, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if status == 401:
+        headers.append((b"www-authenticate", b"Bearer"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,171 @@
+"""What the server sends: graph values, states, threads and checkpoints as the JSON that
+LangGraph's Agent Server sends for them (the shapes `langgraph-sdk` parses). Values are
+encoded by what they are, never pickled: LangChain messages by their own serialisation,
+models and dataclasses field by field, anything else as a tagged repr."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, timezone
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+from langgraph.checkpoint.base import CheckpointTuple
+from langgraph.types import Interrupt, Send, StateSnapshot
+
+from saver.core.views import ThreadInfo
+
+# LangGraph's bookkeeping channels: never part of a state a client sees.
+HIDDEN_PREFIX = ("branch:to:", "join:", "__pregel_")
+HIDDEN = frozenset({"__start__", "__interrupt__", "__error__", "__resume__", "__no_writes__"})
+
+
+def encode(value: Any) -> Any:
+    """`value` as plain JSON data."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if value == value and value not in (float("inf"), float("-inf")) else None
+    if isinstance(value, Mapping):
+        return {str(k): encode(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [encode(v) for v in value]
+    if isinstance(value, Send):
+        return {"node": value.node, "arg": encode(value.arg)}
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, Enum):
+        return encode(value.value)
+    if isinstance(value, (bytes, bytearray)):
+        return {"$bytes": base64.b64encode(bytes(value)).decode()}
+    if hasattr(value, "model_dump") and callable(value.model_dump):
+        try:  # LangChain messages and other pydantic models: their own serialisation
+            return encode(value.model_dump())
+        except Exception:  # a model that cannot dump itself is shown, not fatal
+            pass
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return encode({f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
+    return {"$repr": f"{type(value).__name__}: {value!r}"[:2000]}
+
+
+def dumps(value: Any) -> bytes:
+    return json.dumps(encode(value), ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def stamp(moment: datetime | float | str | None) -> str | None:
+    """An ISO 8601 time with its zone, as the Agent Server writes times."""
+    if moment is None:
+        return None
+    if isinstance(moment, str):
+        return moment
+    if isinstance(moment, (int, float)):
+        moment = datetime.fromtimestamp(moment, timezone.utc)
+    return moment.isoformat()
+
+
+def visible(values: Any) -> Any:
+    """A state's values without LangGraph's bookkeeping channels."""
+    if not isinstance(values, Mapping):
+        return values
+    return {
+        k: v for k, v in values.items() if k not in HIDDEN and not str(k).startswith(HIDDEN_PREFIX)
+    }
+
+
+def checkpoint_ref(config: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if not config:
+        return None
+    conf = config.get("configurable", {})
+    return {
+        "thread_id": conf.get("thread_id"),
+        "checkpoint_ns": conf.get("checkpoint_ns", ""),
+        "checkpoint_id": conf.get("checkpoint_id"),
+    }
+
+
+def state(snapshot: StateSnapshot) -> dict[str, Any]:
+    """A StateSnapshot as `threads.get_state` returns it."""
+    checkpoint = checkpoint_ref(snapshot.config)
+    parent = checkpoint_ref(snapshot.parent_config)
+    tasks = []
+    for task in snapshot.tasks:
+        sub = task.state
+        tasks.append(
+            {
+                "id": task.id,
+                "name": task.name,
+                "path": encode(task.path),
+                "error": None if task.error is None else f"{type(task.error).__name__}",
+                "interrupts": _interrupts(task.interrupts),
+                "checkpoint": checkpoint_ref(sub) if isinstance(sub, Mapping) else None,
+                "state": state(sub) if isinstance(sub, StateSnapshot) else None,
+                "result": encode(task.result),
+            }
+        )
+    return {
+        "values": encode(visible(snapshot.values)),
+        "next": list(snapshot.next),
+        "tasks": tasks,
+        "metadata": encode(snapshot.metadata or {}),
+        "created_at": snapshot.created_at,
+        "checkpoint": checkpoint,
+        "parent_checkpoint": parent,
+        "interrupts": _interrupts(snapshot.interrupts),
+        "checkpoint_id": checkpoint and checkpoint["checkpoint_id"],
+        "parent_checkpoint_id": parent and parent["checkpoint_id"],
+    }
+
+
+def _interrupts(found: Sequence[Any]) -> list[Any]:
+    """Interrupts as a state shows them: id and value."""
+    return [
+        {"id": i.id, "value": encode(i.value)} if isinstance(i, Interrupt) else encode(i)
+        for i in found
+    ]
+
+
+def state_of_tuple(found: CheckpointTuple) -> dict[str, Any]:
+    """A state read from a checkpoint alone (no graph to ask): its values, the nodes its
+    last step triggered as `next`, the interrupts written on it."""
+    checkpoint = found.checkpoint
+    updated = checkpoint.get("updated_channels") or checkpoint["channel_values"]
+    nexts = sorted({c[len("branch:to:") :] for c in updated if c.startswith("branch:to:")})
+    interrupts = [
+        value
+        for _, channel, value in found.pending_writes or ()
+        if channel == "__interrupt__"
+        for value in (value if isinstance(value, Sequence) else [value])
+    ]
+    snapshot = StateSnapshot(
+        values=checkpoint["channel_values"],
+        next=tuple(nexts),
+        config=found.config,
+        metadata=found.metadata,
+        created_at=checkpoint["ts"],
+        parent_config=found.parent_config,
+        tasks=(),
+        interrupts=tuple(interrupts),
+    )
+    return state(snapshot)
+
+
+def thread(info: ThreadInfo, values: Any = None, interrupts: Any = None) -> dict[str, Any]:
+    """A thread as `threads.get` and `threads.search` return it."""
+    return {
+        "thread_id": info.thread_id,
+        "created_at": stamp(info.first_at),
+        "updated_at": stamp(info.last_at),
+        "state_updated_at": stamp(info.last_at),
+        "metadata": encode(info.thread_metadata),
+        "status": info.status,
+        "config": {"configurable": {}},
+        "values": encode(visible(values)) if values is not None else None,
+        "interrupts": encode(interrupts or {}),
+        "error": None,
+    }
