@@ -502,6 +502,16 @@ FROM pg_tables
 WHERE tablename = 'history_migrations'
   AND schemaname = ANY(current_schemas(false));
 
+-- SELECT_HEAD_WRITES
+SELECT t.head_id, w.task_id, w.idx, w.channel, w.type, w.data
+FROM history_threads t
+LEFT JOIN history_writes w ON w.thread_id = t.thread_id
+AND w.namespace = t.namespace
+AND w.checkpoint_ns = ''
+AND w.checkpoint_id = t.head_id
+WHERE t.thread_id = %s
+  AND t.namespace = %s;
+
 -- SELECT_HELD_THREADS
 SELECT thread_id
 FROM history_threads

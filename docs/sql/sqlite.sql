@@ -488,6 +488,16 @@ FROM sqlite_master
 WHERE type = 'table'
   AND name = 'history_migrations';
 
+-- SELECT_HEAD_WRITES
+SELECT t.head_id, w.task_id, w.idx, w.channel, w.type, w.data
+FROM history_threads t
+LEFT JOIN history_writes w ON w.thread_id = t.thread_id
+AND w.namespace = t.namespace
+AND w.checkpoint_ns = ''
+AND w.checkpoint_id = t.head_id
+WHERE t.thread_id = ?
+  AND t.namespace = ?;
+
 -- SELECT_HELD_THREADS
 SELECT thread_id
 FROM history_threads

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -146,6 +147,24 @@ def release_thread(ctx: Context, thread_id: Any, run_id: Any) -> Plan[None]:
     d = ctx.dialect
     yield Stmt(d.RELEASE_THREAD, (tid, ctx.namespace, _run_id(run_id)), fetch=False)
     yield Stmt(d.DELETE_UNUSED_THREAD, (tid, ctx.namespace), fetch=False)
+
+
+def head_version(ctx: Context, thread_id: Any) -> Plan[str | None]:
+    """What the thread's head state is read from, as a short text: its head checkpoint's id
+    and a digest of the writes on it. Equal texts, equal states (a checkpoint never changes
+    once written); None where the thread has no checkpoint."""
+    tid = thread_id_of(thread_id, "head_version")
+    found = yield Stmt(ctx.dialect.SELECT_HEAD_WRITES, (tid, ctx.namespace))
+    if not found or not found[0][0]:
+        return None
+    digest = hashlib.blake2b(digest_size=16)
+    for _, task_id, idx, channel, kind, data in sorted(
+        (r for r in found if r[1] is not None), key=lambda r: (r[1], r[2])
+    ):
+        for part in (task_id, str(idx), channel, kind or ""):
+            digest.update(part.encode() + b"\0")
+        digest.update(len(data or b"").to_bytes(8, "big") + bytes(data or b""))
+    return f"{found[0][0]}:{digest.hexdigest()}"
 
 
 def _run_id(value: Any) -> str:

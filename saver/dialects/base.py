@@ -244,6 +244,7 @@ class Dialect:
         self.SELECT_THREAD_RECORD = r(statements.SELECT_THREAD_RECORD)
         self.CLAIM_THREAD = r(statements.CLAIM_THREAD)
         self.SELECT_THREAD_RUN = r(statements.SELECT_THREAD_RUN)
+        self.SELECT_HEAD_WRITES = r(statements.SELECT_HEAD_WRITES)
         self.RELEASE_THREAD = r(statements.RELEASE_THREAD)
         self.DELETE_UNUSED_THREAD = r(statements.DELETE_UNUSED_THREAD)
         self.SELECT_HELD_THREADS = r(statements.SELECT_HELD_THREADS)

@@ -383,6 +383,16 @@ WHERE history_threads.run_id IS NULL OR history_threads.run_id = excluded.run_id
     OR history_threads.run_until <= ?
 """
 SELECT_THREAD_RUN = "SELECT run_id FROM {threads} WHERE thread_id = ? AND namespace = ?"
+
+# A thread's head and what is written on it: all that its state is read from, so that a
+# reader who saw the same can keep the state it read (saver serve's cache of states).
+SELECT_HEAD_WRITES = """
+SELECT t.head_id, w.task_id, w.idx, w.channel, w.type, w.data
+FROM {threads} t LEFT JOIN {writes} w
+    ON w.thread_id = t.thread_id AND w.namespace = t.namespace AND w.checkpoint_ns = ''
+    AND w.checkpoint_id = t.head_id
+WHERE t.thread_id = ? AND t.namespace = ?
+"""
 RELEASE_THREAD = """
 UPDATE {threads} SET run_id = NULL, run_until = NULL
 WHERE thread_id = ? AND namespace = ? AND run_id = ?

@@ -37,6 +37,7 @@ EXTRAS = (
     "put_thread",
     "claim_thread",
     "release_thread",
+    "head_version",
     "list_messages",
     "get_message",
     "history",

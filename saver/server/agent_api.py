@@ -8,14 +8,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Response
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from langchain_core.runnables import RunnableConfig
 
 from saver.server import wire
 from saver.server.context import Ctx, JsonBody, RequiredBody, ServerContext
 from saver.server.runs import Run, events
 
-router = APIRouter()
+router = APIRouter(route_class=wire.WireRoute)
 Json = dict[str, Any]
 SORT_BY = {
     "updated_at": "last_activity",
@@ -70,7 +70,7 @@ async def get_assistant(ctx: Ctx, assistant_id: str) -> Any:
 @router.get("/assistants/{assistant_id}/graph", tags=["assistants"])
 async def get_assistant_graph(ctx: Ctx, assistant_id: str) -> Any:
     drawn = ctx.assistant(assistant_id).graph.get_graph().to_json()
-    return wire.encode(drawn)
+    return drawn
 
 
 @router.get("/assistants/{assistant_id}/schemas", tags=["assistants"])
@@ -81,7 +81,7 @@ async def get_assistant_schemas(ctx: Ctx, assistant_id: str) -> Any:
         "graph_id": found.graph_id,
         "input_schema": graph.get_input_jsonschema(),
         "output_schema": graph.get_output_jsonschema(),
-        "state_schema": wire.encode(graph.get_output_jsonschema()),
+        "state_schema": graph.get_output_jsonschema(),
         "config_schema": graph.config_schema().model_json_schema(),
         "context_schema": None,
     }
@@ -181,7 +181,9 @@ async def copy_thread(ctx: Ctx, thread_id: str) -> Any:
 
 @router.get("/threads/{thread_id}/state", tags=["state"])
 async def get_state(ctx: Ctx, thread_id: str, subgraphs: bool = False) -> Any:
-    return await ctx.state(thread_id, None, subgraphs)
+    if subgraphs:
+        return await ctx.state(thread_id, None, subgraphs)
+    return Response(await ctx.head_state(thread_id), media_type="application/json")
 
 
 @router.get("/threads/{thread_id}/state/{checkpoint_id}", tags=["state"])
@@ -278,7 +280,7 @@ def _located(run: Run) -> dict[str, str]:
 @router.post("/threads/{thread_id}/runs", tags=["runs"])
 async def create_run(ctx: Ctx, thread_id: str, body: RequiredBody) -> Any:
     run = await _start(ctx, thread_id, body)
-    return JSONResponse(
+    return wire.WireResponse(
         run.as_dict(), headers={"Content-Location": _located(run)["Content-Location"]}
     )
 
@@ -295,7 +297,7 @@ async def wait_stateless_run(ctx: Ctx, body: RequiredBody) -> Any:
 
 async def _wait(run: Run) -> Any:
     await run.done.wait()
-    return JSONResponse(wire.encode(run.result or {}), headers=_located(run))
+    return wire.WireResponse(run.result or {}, headers=_located(run))
 
 
 @router.post("/threads/{thread_id}/runs/stream", tags=["runs"])

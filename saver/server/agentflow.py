@@ -11,7 +11,7 @@ from saver.server import wire
 from saver.server.agent_api import page, take
 from saver.server.context import Ctx, RequiredBody
 
-router = APIRouter(prefix="/v1", tags=["agentflow"])
+router = APIRouter(prefix="/v1", tags=["agentflow"], route_class=wire.WireRoute)
 
 
 @router.post("/graph/invoke")
@@ -39,7 +39,7 @@ async def invoke(ctx: Ctx, body: RequiredBody) -> Any:
         thread_id, assistant, {"input": {"messages": messages}}, {"graph_id": assistant.graph_id}
     )
     await run.done.wait()
-    result = run.result or {}
+    result = wire.encode(run.result or {})
     if "__error__" in result:
         raise HTTPException(500, detail=f"the graph failed: {result['__error__']['error']}")
     added = [m for m in result.get("messages", []) if m.get("id") not in known]
@@ -81,7 +81,7 @@ async def messages(
             {
                 "index": m.index,
                 "message_id": m.message_id,
-                "message": wire.encode(m.message),
+                "message": m.message,
                 "checkpoint_id": m.checkpoint_id,
                 "step": m.step,
             }
@@ -98,7 +98,7 @@ async def state(ctx: Ctx, thread_id: str) -> Any:
 
 
 def _thread(info: Any) -> dict[str, Any]:
-    out = wire.encode(info.as_dict())
+    out = info.as_dict()
     out.pop("waiting", None)
     return out
 

@@ -3,6 +3,7 @@ and the reads that several APIs answer from (a thread, its state, its graph)."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -25,12 +26,39 @@ class Settings:
     lease: float = 30.0  # seconds a run holds its thread between renewals
 
 
+class StateCache:
+    """Head states already sent, as JSON, by thread and head version (saver.head_version):
+    a long thread's state costs milliseconds to read and encode, and is asked for again and
+    again while nothing changes. Least recently used first out, within `limit` bytes."""
+
+    def __init__(self, limit: int = 64 * 1024 * 1024) -> None:
+        self.limit = limit
+        self.size = 0
+        self.entries: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+
+    def get(self, key: tuple[str, str]) -> bytes | None:
+        found = self.entries.get(key)
+        if found is not None:
+            self.entries.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[str, str], body: bytes) -> None:
+        if len(body) > self.limit // 8 or key in self.entries:
+            return
+        self.entries[key] = body
+        self.size += len(body)
+        while self.size > self.limit:
+            _, dropped = self.entries.popitem(last=False)
+            self.size -= len(dropped)
+
+
 @dataclass
 class ServerContext:
     saver: Any  # set once the saver is open (create_app, or its lifespan for a URL)
     assistants: dict[str, Assistant]
     settings: Settings
     runs: Runs | Any
+    cache: StateCache = field(default_factory=StateCache)
 
     def assistant(self, assistant_id: Any) -> Assistant:
         """An assistant by its id or its graph's name (either is accepted, as there)."""
@@ -70,29 +98,45 @@ class ServerContext:
                 )
         return wire.thread(info, head.checkpoint["channel_values"], interrupts)
 
+    async def head_state(self, thread_id: str) -> bytes:
+        """The head's state as JSON, from the cache while the head and its writes are those
+        it was read from (read again before keeping it: a write in between is not kept)."""
+        version = await self.saver.ahead_version(thread_id)
+        key = (thread_id, version or "")
+        if version is not None and (hit := self.cache.get(key)) is not None:
+            return hit
+        body = wire.dumps(await self.state(thread_id))
+        if version is not None and await self.saver.ahead_version(thread_id) == version:
+            self.cache.put(key, body)
+        return body
+
     async def state(
         self, thread_id: str, checkpoint: Mapping[str, Any] | None = None, subgraphs: bool = False
     ) -> dict[str, Any]:
         """A thread's state (its head's, or `checkpoint`'s) as `threads.get_state` gives it:
         through its graph where the server has one, else from the checkpoint alone."""
-        info = await self.thread(thread_id)
         configurable = {"thread_id": thread_id, "checkpoint_ns": ""}
         configurable.update({k: v for k, v in (checkpoint or {}).items() if v is not None})
         config: RunnableConfig = {"configurable": configurable}
-        assistant = self.graph_of(info)
-        found = await self.saver.aget_tuple(config) if checkpoint or assistant is None else None
-        if checkpoint and found is None:
-            raise HTTPException(404, detail=f"Checkpoint {dict(checkpoint)} not found")
+        if len(self.assistants) == 1:  # no need to read the thread to know its graph
+            assistant: Assistant | None = next(iter(self.assistants.values()))
+        else:
+            assistant = self.graph_of(await self.thread(thread_id))
         if assistant is not None:
-            return wire.state(await assistant.graph.aget_state(config, subgraphs=subgraphs))
-        if found is None:
-            return {"values": {}, "next": [], "tasks": [], "metadata": {}, "created_at": None,
-                    "checkpoint": None, "parent_checkpoint": None, "interrupts": [],
-                    "checkpoint_id": None, "parent_checkpoint_id": None}  # fmt: skip
-        return wire.state_of_tuple(found)
+            snapshot = await assistant.graph.aget_state(config, subgraphs=subgraphs)
+            if snapshot.created_at is not None:
+                return wire.state(snapshot)
+        elif (found := await self.saver.aget_tuple(config)) is not None:
+            return wire.state_of_tuple(found)
+        await self.thread(thread_id)  # no such checkpoint: is there a thread at all?
+        if checkpoint:
+            raise HTTPException(404, detail=f"Checkpoint {dict(checkpoint)} not found")
+        return {"values": {}, "next": [], "tasks": [], "metadata": {}, "created_at": None,
+                "checkpoint": None, "parent_checkpoint": None, "interrupts": [],
+                "checkpoint_id": None, "parent_checkpoint_id": None}  # fmt: skip
 
 
-def context(request: Request) -> ServerContext:
+async def context(request: Request) -> ServerContext:  # async: FastAPI runs a def in a thread
     ctx: ServerContext = request.app.state.saver_context
     return ctx
 

@@ -68,7 +68,7 @@ class Run:
             "assistant_id": self.assistant.assistant_id,
             "metadata": self.metadata,
             "status": self.status,
-            "kwargs": wire.encode(
+            "kwargs": (
                 {
                     **kwargs,
                     "stream_mode": self.body.get("stream_mode") or ["values"],
@@ -280,18 +280,18 @@ class Runs:
             ):
                 root = not ns
                 if root and mode == "values":
-                    last = wire.encode(wire.visible(chunk))
+                    last = wire.visible(chunk)
                 if root and mode == "updates" and isinstance(chunk, Mapping):
                     interrupts.extend(chunk.get("__interrupt__") or ())
                 if mode not in wanted or (not root and not run.body.get("stream_subgraphs")):
                     continue
                 name = mode if root else f"{mode}|{'|'.join(ns)}"
                 data = wire.visible(chunk) if mode == "values" else chunk
-                run.publish(name, wire.encode(list(data) if mode == "messages" else data))
+                run.publish(name, list(data) if mode == "messages" else data)
         finally:
             log.info("run %s took %.3f s", run.run_id, time.perf_counter() - started)
         if interrupts:
-            return {**last, "__interrupt__": wire.encode(interrupts)}
+            return {**last, "__interrupt__": interrupts}
         return last
 
 

@@ -13,7 +13,7 @@ from saver.errors import InvalidConfigError
 from saver.server import wire
 from saver.server.context import Ctx
 
-router = APIRouter(tags=["time travel"])
+router = APIRouter(tags=["time travel"], route_class=wire.WireRoute)
 
 
 @router.get("/threads/{thread_id}/tree")
@@ -25,7 +25,7 @@ async def tree(ctx: Ctx, thread_id: str) -> Any:
     parents = {s.parent_id for s in steps}
     return {
         "thread_id": thread_id,
-        "checkpoints": [wire.encode(s.as_dict()) for s in steps],
+        "checkpoints": [s.as_dict() for s in steps],
         "branches": [b.as_dict() for b in fork_tree((s.checkpoint_id, s.parent_id) for s in steps)],
         "heads": [s.checkpoint_id for s in steps if s.checkpoint_id not in parents],
     }
@@ -54,7 +54,7 @@ async def diff(
         "thread_id": thread_id,
         "from": earlier_id,
         "to": later.config["configurable"]["checkpoint_id"],
-        "changes": [wire.encode(c.as_dict()) for c in changes],
+        "changes": [c.as_dict() for c in changes],
     }
 
 

@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timezone
 from enum import Enum
 from typing import Any
 from uuid import UUID
 
+import orjson
+from fastapi import Response
+from fastapi.routing import APIRoute
 from langgraph.checkpoint.base import CheckpointTuple
 from langgraph.types import Interrupt, Send, StateSnapshot
 
@@ -24,38 +28,75 @@ HIDDEN_PREFIX = ("branch:to:", "join:", "__pregel_")
 HIDDEN = frozenset({"__start__", "__interrupt__", "__error__", "__resume__", "__no_writes__"})
 
 
+def dumps(value: Any) -> bytes:
+    """`value` as JSON bytes: orjson walks it, and asks `_default` for what it does not know
+    (LangChain messages and other models by their own model_dump). A value orjson refuses
+    (an int over 64 bits) is walked by `_plain` instead."""
+    try:
+        return orjson.dumps(value, default=_default, option=orjson.OPT_NON_STR_KEYS)
+    except orjson.JSONEncodeError:
+        return json.dumps(_plain(value), ensure_ascii=False, separators=(",", ":")).encode()
+
+
 def encode(value: Any) -> Any:
-    """`value` as plain JSON data."""
+    """`value` as plain JSON data (dicts, lists, strings, numbers)."""
+    return orjson.loads(dumps(value))
+
+
+def _default(value: Any) -> Any:
+    if hasattr(value, "model_dump") and callable(value.model_dump):
+        try:  # LangChain messages and other pydantic models: their own serialisation
+            return value.model_dump()
+        except Exception:  # a model that cannot dump itself is shown, not fatal
+            pass
+    if isinstance(value, (set, frozenset)):
+        return list(value)
+    if isinstance(value, Send):
+        return {"node": value.node, "arg": value.arg}
+    if isinstance(value, (bytes, bytearray)):
+        return {"$bytes": base64.b64encode(bytes(value)).decode()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    return {"$repr": f"{type(value).__name__}: {value!r}"[:2000]}
+
+
+def _plain(value: Any) -> Any:
+    """What `dumps` gives, by a walk in Python: for the values orjson cannot take."""
     if value is None or isinstance(value, (str, bool, int)):
         return value
     if isinstance(value, float):
         return value if value == value and value not in (float("inf"), float("-inf")) else None
     if isinstance(value, Mapping):
-        return {str(k): encode(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [encode(v) for v in value]
-    if isinstance(value, Send):
-        return {"node": value.node, "arg": encode(value.arg)}
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
     if isinstance(value, (datetime, date)):
         return value.isoformat()
-    if isinstance(value, UUID):
-        return str(value)
-    if isinstance(value, Enum):
-        return encode(value.value)
-    if isinstance(value, (bytes, bytearray)):
-        return {"$bytes": base64.b64encode(bytes(value)).decode()}
-    if hasattr(value, "model_dump") and callable(value.model_dump):
-        try:  # LangChain messages and other pydantic models: their own serialisation
-            return encode(value.model_dump())
-        except Exception:  # a model that cannot dump itself is shown, not fatal
-            pass
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return encode({f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
-    return {"$repr": f"{type(value).__name__}: {value!r}"[:2000]}
+    if isinstance(value, (UUID, Enum)):
+        return str(value) if isinstance(value, UUID) else _plain(value.value)
+    return _plain(_default(value))
 
 
-def dumps(value: Any) -> bytes:
-    return json.dumps(encode(value), ensure_ascii=False, separators=(",", ":")).encode()
+class WireResponse(Response):
+    """A route's answer as JSON, by `dumps`: FastAPI's own encoder walks every value first,
+    which on a long thread's state costs more than reading it."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return dumps(content)
+
+
+class WireRoute(APIRoute):
+    """A route whose answer, unless it is a Response already, goes out as a WireResponse."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        @functools.wraps(endpoint)
+        async def answered(*args: Any, **kw: Any) -> Any:
+            found = await endpoint(*args, **kw)
+            return found if isinstance(found, Response) else WireResponse(found)
+
+        super().__init__(path, answered, **kwargs)
 
 
 def stamp(moment: datetime | float | str | None) -> str | None:
@@ -100,19 +141,19 @@ def state(snapshot: StateSnapshot) -> dict[str, Any]:
             {
                 "id": task.id,
                 "name": task.name,
-                "path": encode(task.path),
+                "path": list(task.path),
                 "error": None if task.error is None else f"{type(task.error).__name__}",
                 "interrupts": _interrupts(task.interrupts),
                 "checkpoint": checkpoint_ref(sub) if isinstance(sub, Mapping) else None,
                 "state": state(sub) if isinstance(sub, StateSnapshot) else None,
-                "result": encode(task.result),
+                "result": task.result,
             }
         )
     return {
-        "values": encode(visible(snapshot.values)),
+        "values": visible(snapshot.values),
         "next": list(snapshot.next),
         "tasks": tasks,
-        "metadata": encode(snapshot.metadata or {}),
+        "metadata": snapshot.metadata or {},
         "created_at": snapshot.created_at,
         "checkpoint": checkpoint,
         "parent_checkpoint": parent,
@@ -124,10 +165,7 @@ def state(snapshot: StateSnapshot) -> dict[str, Any]:
 
 def _interrupts(found: Sequence[Any]) -> list[Any]:
     """Interrupts as a state shows them: id and value."""
-    return [
-        {"id": i.id, "value": encode(i.value)} if isinstance(i, Interrupt) else encode(i)
-        for i in found
-    ]
+    return [{"id": i.id, "value": i.value} if isinstance(i, Interrupt) else i for i in found]
 
 
 def state_of_tuple(found: CheckpointTuple) -> dict[str, Any]:
@@ -162,10 +200,10 @@ def thread(info: ThreadInfo, values: Any = None, interrupts: Any = None) -> dict
         "created_at": stamp(info.first_at),
         "updated_at": stamp(info.last_at),
         "state_updated_at": stamp(info.last_at),
-        "metadata": encode(info.thread_metadata),
+        "metadata": info.thread_metadata,
         "status": info.status,
         "config": {"configurable": {}},
-        "values": encode(visible(values)) if values is not None else None,
-        "interrupts": encode(interrupts or {}),
+        "values": visible(values) if values is not None else None,
+        "interrupts": interrupts or {},
         "error": None,
     }

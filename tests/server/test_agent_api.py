@@ -176,6 +176,17 @@ async def test_a_resume_command_finishes_the_run_and_the_thread_is_idle(server: 
     assert (thread["status"], thread["interrupts"]) == ("idle", {})
 
 
+async def test_the_state_read_again_is_the_same_until_the_thread_moves(server: Server) -> None:
+    client = get_client(url=server.url)
+    tid = (await client.threads.create())["thread_id"]
+    await client.runs.wait(tid, "approval", input=HI)
+    waiting, again = await client.threads.get_state(tid), await client.threads.get_state(tid)
+    await client.runs.wait(tid, "approval", command={"resume": "yes"})
+    done = await client.threads.get_state(tid)
+    assert waiting == again and waiting["next"] == ["approve"]
+    assert done["next"] == [] and contents(done["values"])[-1] == "approved: yes"
+
+
 async def test_a_thread_whose_run_raised_is_in_error(server: Server) -> None:
     client = get_client(url=server.url)
     tid = (await client.threads.create())["thread_id"]

@@ -90,6 +90,11 @@ class AsyncTimeTravel:
         run's lease; False if another run holds it. Processes sharing the database agree."""
         return await self._run(threads.claim_thread(self._ctx, thread_id, run_id, lease), WRITE)
 
+    async def ahead_version(self, thread_id: str) -> str | None:
+        """A text that changes whenever the thread's head state can: its head checkpoint and
+        what is written on it (None: no checkpoint). Equal texts, equal states."""
+        return await self._run(threads.head_version(self._ctx, thread_id), READ)  # one statement
+
     async def arelease_thread(self, thread_id: str, run_id: str) -> None:
         """Let the thread go, if `run_id` holds it."""
         await self._run(threads.release_thread(self._ctx, thread_id, run_id), WRITE)

@@ -91,6 +91,11 @@ class TimeTravel:
         run's lease; False if another run holds it. Processes sharing the database agree."""
         return self._run(threads.claim_thread(self._ctx, thread_id, run_id, lease), WRITE)
 
+    def head_version(self, thread_id: str) -> str | None:
+        """A text that changes whenever the thread's head state can: its head checkpoint and
+        what is written on it (None: no checkpoint). Equal texts, equal states."""
+        return self._run(threads.head_version(self._ctx, thread_id), READ)  # one statement
+
     def release_thread(self, thread_id: str, run_id: str) -> None:
         """Let the thread go, if `run_id` holds it."""
         self._run(threads.release_thread(self._ctx, thread_id, run_id), WRITE)

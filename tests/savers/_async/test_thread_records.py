@@ -197,6 +197,21 @@ async def test_a_lease_that_ran_out_unreleased_shows_the_thread_in_error(
     assert [t.thread_id for t in in_error] == ["t"] and idle == []
 
 
+async def test_head_version_holds_while_the_head_state_cannot_change(open_saver: Any) -> None:
+    async with open_saver() as cp:
+        graph = graph_of(cp, approve)
+        await graph.ainvoke(said("hi"), on("t"))  # waits on the interrupt
+        first, again = await cp.ahead_version("t"), await cp.ahead_version("t")
+        head = await cp.aget_tuple(on("t"))
+        await cp.aput_writes(head.config, [("messages", AIMessage("late"))], "task-2")
+        written = await cp.ahead_version("t")
+        await graph.ainvoke(Command(resume="yes"), on("t"))
+        moved = await cp.ahead_version("t")
+        unknown = await cp.ahead_version("nobody")
+    assert first == again and first is not None
+    assert len({first, written, moved}) == 3 and unknown is None
+
+
 async def test_only_the_holder_releases_a_thread(open_saver: Any) -> None:
     async with open_saver() as cp:
         await cp.aclaim_thread("t", "run-1")

@@ -198,6 +198,21 @@ def test_a_lease_that_ran_out_unreleased_shows_the_thread_in_error(
     assert [t.thread_id for t in in_error] == ["t"] and idle == []
 
 
+def test_head_version_holds_while_the_head_state_cannot_change(open_saver: Any) -> None:
+    with open_saver() as cp:
+        graph = graph_of(cp, approve)
+        graph.invoke(said("hi"), on("t"))  # waits on the interrupt
+        first, again = cp.head_version("t"), cp.head_version("t")
+        head = cp.get_tuple(on("t"))
+        cp.put_writes(head.config, [("messages", AIMessage("late"))], "task-2")
+        written = cp.head_version("t")
+        graph.invoke(Command(resume="yes"), on("t"))
+        moved = cp.head_version("t")
+        unknown = cp.head_version("nobody")
+    assert first == again and first is not None
+    assert len({first, written, moved}) == 3 and unknown is None
+
+
 def test_only_the_holder_releases_a_thread(open_saver: Any) -> None:
     with open_saver() as cp:
         cp.claim_thread("t", "run-1")
