@@ -503,8 +503,13 @@ WHERE tablename = 'history_migrations'
   AND schemaname = ANY(current_schemas(false));
 
 -- SELECT_HEAD_WRITES
-SELECT t.head_id, w.task_id, w.idx, w.channel, w.type, w.data
+SELECT t.head_id, c.checkpoint, c.blob_versions::text, c.metadata::text, w.task_id, w.idx, w.channel, w.type,
+       w.data
 FROM history_threads t
+JOIN history_checkpoints c ON c.thread_id = t.thread_id
+AND c.namespace = t.namespace
+AND c.checkpoint_ns = ''
+AND c.checkpoint_id = t.head_id
 LEFT JOIN history_writes w ON w.thread_id = t.thread_id
 AND w.namespace = t.namespace
 AND w.checkpoint_ns = ''

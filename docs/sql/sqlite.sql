@@ -489,8 +489,12 @@ WHERE type = 'table'
   AND name = 'history_migrations';
 
 -- SELECT_HEAD_WRITES
-SELECT t.head_id, w.task_id, w.idx, w.channel, w.type, w.data
+SELECT t.head_id, c.checkpoint, c.blob_versions, c.metadata, w.task_id, w.idx, w.channel, w.type, w.data
 FROM history_threads t
+JOIN history_checkpoints c ON c.thread_id = t.thread_id
+AND c.namespace = t.namespace
+AND c.checkpoint_ns = ''
+AND c.checkpoint_id = t.head_id
 LEFT JOIN history_writes w ON w.thread_id = t.thread_id
 AND w.namespace = t.namespace
 AND w.checkpoint_ns = ''

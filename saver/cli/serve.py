@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import ipaddress
 import json
 import os
@@ -81,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
     graphs = parse_graph_options(args.graph)
     for target in graphs.values():
         load_target(target)  # fail here, with a message, rather than in every worker
+    asyncio.run(_reachable(url))
     if token:
         os.environ["SAVER_TOKEN"] = token  # the workers read it from there, not from argv
     os.environ[ENV] = json.dumps(
@@ -104,6 +106,15 @@ def run(args: argparse.Namespace) -> int:
         access_log=False,
     )
     return 0
+
+
+async def _reachable(url: str) -> None:
+    """Open the database once (making the tables if missing): a wrong URL or a database that
+    is away is a message and an exit code here, not a stack trace from the server's startup."""
+    from saver.server.storage import open_saver
+
+    saver = await open_saver(url)
+    await saver.aclose()
 
 
 def _loopback(host: str) -> bool:

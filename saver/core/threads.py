@@ -151,20 +151,22 @@ def release_thread(ctx: Context, thread_id: Any, run_id: Any) -> Plan[None]:
 
 def head_version(ctx: Context, thread_id: Any) -> Plan[str | None]:
     """What the thread's head state is read from, as a short text: its head checkpoint's id
-    and a digest of the writes on it. Equal texts, equal states (a checkpoint never changes
-    once written); None where the thread has no checkpoint."""
+    and a digest of that checkpoint's row and the writes on it. Equal texts, equal states;
+    None where the thread has no checkpoint."""
     tid = thread_id_of(thread_id, "head_version")
     found = yield Stmt(ctx.dialect.SELECT_HEAD_WRITES, (tid, ctx.namespace))
-    if not found or not found[0][0]:
+    if not found:
         return None
+    head, checkpoint, versions, metadata = found[0][:4]
     digest = hashlib.blake2b(digest_size=16)
-    for _, task_id, idx, channel, kind, data in sorted(
-        (r for r in found if r[1] is not None), key=lambda r: (r[1], r[2])
+    for part in (bytes(checkpoint), str(versions).encode(), str(metadata).encode()):
+        digest.update(len(part).to_bytes(8, "big") + part)
+    for task_id, idx, channel, kind, data in sorted(
+        (r[4:] for r in found if r[4] is not None), key=lambda r: (r[0], r[1])
     ):
-        for part in (task_id, str(idx), channel, kind or ""):
-            digest.update(part.encode() + b"\0")
-        digest.update(len(data or b"").to_bytes(8, "big") + bytes(data or b""))
-    return f"{found[0][0]}:{digest.hexdigest()}"
+        part = f"{task_id}\0{idx}\0{channel}\0{kind or ''}\0".encode() + bytes(data or b"")
+        digest.update(len(part).to_bytes(8, "big") + part)
+    return f"{head}:{digest.hexdigest()}"
 
 
 def _run_id(value: Any) -> str:

@@ -10,10 +10,12 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Response
 from fastapi.responses import StreamingResponse
 from langchain_core.runnables import RunnableConfig
+from langgraph.errors import InvalidUpdateError
 
+from saver.core.views import ThreadInfo
 from saver.server import wire
 from saver.server.context import Ctx, JsonBody, RequiredBody, ServerContext
-from saver.server.runs import Run, events
+from saver.server.runs import Run, checked, events
 
 router = APIRouter(route_class=wire.WireRoute)
 Json = dict[str, Any]
@@ -43,6 +45,29 @@ def page(body: Mapping[str, Any], default_limit: int = 10) -> tuple[int, int]:
     if not 1 <= limit <= 1000 or offset < 0:
         raise HTTPException(422, detail="limit must be 1 to 1000 and offset 0 or more")
     return limit, offset
+
+
+CHECKPOINT_KEYS = ("checkpoint_id", "checkpoint_ns", "checkpoint_map")  # what a body may aim at
+
+
+def aimed(thread_id: str, body: Mapping[str, Any], *names: str) -> dict[str, Any]:
+    """The configurable of `thread_id` at the checkpoint the body names (`checkpoint`, an
+    object, and any of `names`, a checkpoint id); nothing else of the body reaches it."""
+    configurable: dict[str, Any] = {"thread_id": thread_id, "checkpoint_ns": ""}
+    checkpoint = take(body, "checkpoint", dict, {})
+    configurable.update({k: checkpoint[k] for k in CHECKPOINT_KEYS if checkpoint.get(k)})
+    for name in names:
+        if take(body, name, str):
+            configurable["checkpoint_id"] = body[name]
+    return configurable
+
+
+async def idle(ctx: ServerContext, thread_id: str, what: str) -> ThreadInfo:
+    """The thread, which no run may hold while `what` changes it (409 if one does)."""
+    info = await ctx.thread(thread_id)
+    if info.status == "busy":
+        raise HTTPException(409, detail=f"Thread {thread_id} is busy with a run: {what} waits")
+    return info
 
 
 # --- assistants ------------------------------------------------------------------------------
@@ -81,7 +106,7 @@ async def get_assistant_schemas(ctx: Ctx, assistant_id: str) -> Any:
         "graph_id": found.graph_id,
         "input_schema": graph.get_input_jsonschema(),
         "output_schema": graph.get_output_jsonschema(),
-        "state_schema": graph.get_output_jsonschema(),
+        "state_schema": graph.get_output_jsonschema(),  # a StateGraph's, unless it names an output
         "config_schema": graph.config_schema().model_json_schema(),
         "context_schema": None,
     }
@@ -163,7 +188,7 @@ async def update_thread(ctx: Ctx, thread_id: str, body: JsonBody) -> Any:
 
 @router.delete("/threads/{thread_id}", status_code=204, tags=["threads"])
 async def delete_thread(ctx: Ctx, thread_id: str) -> Response:
-    await ctx.thread(thread_id)
+    await idle(ctx, thread_id, "delete")
     await ctx.saver.adelete_thread(thread_id)
     return Response(status_code=204)
 
@@ -195,27 +220,26 @@ async def get_state_at(
 
 @router.post("/threads/{thread_id}/state/checkpoint", tags=["state"])
 async def get_state_of_checkpoint(ctx: Ctx, thread_id: str, body: JsonBody) -> Any:
-    checkpoint = take(body, "checkpoint", dict, {})
+    checkpoint = aimed(thread_id, body)
+    checkpoint.pop("thread_id")
     return await ctx.state(thread_id, checkpoint, bool(body.get("subgraphs")))
 
 
 @router.post("/threads/{thread_id}/state", tags=["state"])
 async def update_state(ctx: Ctx, thread_id: str, body: JsonBody) -> Any:
-    info = await ctx.thread(thread_id)
-    assistant = ctx.graph_of(info)
+    assistant = ctx.graph_of(await idle(ctx, thread_id, "update_state"))
     if assistant is None:
         raise HTTPException(409, detail="update_state needs a graph: start the server with --graph")
-    configurable = {"thread_id": thread_id, "checkpoint_ns": ""}
-    checkpoint = take(body, "checkpoint", dict, {})
-    configurable.update({k: v for k, v in checkpoint.items() if v is not None})
-    if take(body, "checkpoint_id", str):  # fork from this step
-        configurable["checkpoint_id"] = body["checkpoint_id"]
+    configurable = aimed(thread_id, body, "checkpoint_id")  # an old checkpoint: a fork
     as_node = take(body, "as_node", str)
     if as_node is not None and as_node not in assistant.graph.nodes:
         raise HTTPException(422, detail=f"as_node: no node {as_node!r} in the graph")
-    config = await assistant.graph.aupdate_state(
-        {"configurable": configurable}, body.get("values"), as_node=as_node
-    )
+    try:
+        config = await assistant.graph.aupdate_state(
+            {"configurable": configurable}, body.get("values"), as_node=as_node
+        )
+    except (InvalidUpdateError, ValueError) as e:  # what the graph refuses, as it says it
+        raise HTTPException(422, detail=f"values: {e}"[:1000]) from None
     ref = wire.checkpoint_ref(config)
     return {"checkpoint": ref, "configurable": ref, "checkpoint_id": ref and ref["checkpoint_id"]}
 
@@ -231,8 +255,7 @@ async def get_history(ctx: Ctx, thread_id: str, body: JsonBody) -> Any:
         if isinstance(before, str)
         else (take(body, "before", dict) or {}).get("checkpoint_id")
     )
-    configurable = {"thread_id": thread_id, "checkpoint_ns": ""}
-    configurable.update({k: v for k, v in take(body, "checkpoint", dict, {}).items() if v})
+    configurable = aimed(thread_id, body)
     config: RunnableConfig = {"configurable": configurable}
     before_config: RunnableConfig | None = (
         {"configurable": {**configurable, "checkpoint_id": before_id}} if before_id else None
@@ -251,12 +274,26 @@ async def get_history(ctx: Ctx, thread_id: str, body: JsonBody) -> Any:
 
 
 async def _start(ctx: ServerContext, thread_id: str | None, body: Json) -> Run:
-    assistant = ctx.assistant(take(body, "assistant_id", str))
+    """A run of the body's assistant on the thread (None: a thread of its own, deleted when
+    the run ends), checked before anything is written."""
+    if take(body, "assistant_id", str) is None:
+        raise HTTPException(422, detail="assistant_id: the graph to run is required")
+    assistant = ctx.assistant(body["assistant_id"])
+    checked(body)
     if thread_id is None:
-        thread_id = str(uuid.uuid4())
         body = {**body, "on_completion": body.get("on_completion") or "delete"}
-    elif await ctx.saver.aget_thread(thread_id) is None and body.get("if_not_exists") != "create":
+        own = str(uuid.uuid4())
+        try:
+            return await _started(ctx, own, assistant, body)
+        except HTTPException:
+            await ctx.saver.adelete_thread(own)
+            raise
+    if await ctx.saver.aget_thread(thread_id) is None and body.get("if_not_exists") != "create":
         raise HTTPException(404, detail=f"Thread with ID {thread_id} not found")
+    return await _started(ctx, thread_id, assistant, body)
+
+
+async def _started(ctx: ServerContext, thread_id: str, assistant: Any, body: Json) -> Run:
     info = await ctx.saver.aput_thread(
         thread_id,
         metadata={
@@ -322,6 +359,7 @@ def _streamed(run: Run) -> StreamingResponse:
 async def list_runs(
     ctx: Ctx, thread_id: str, limit: int = 10, offset: int = 0, status: str | None = None
 ) -> Any:
+    limit, offset = page({"limit": limit, "offset": offset})
     await ctx.thread(thread_id)
     found = [r.as_dict() for r in ctx.runs.of_thread(thread_id) if status in (None, r.status)]
     return found[offset : offset + limit]
@@ -358,6 +396,8 @@ async def join_run_stream(ctx: Ctx, thread_id: str, run_id: str) -> Any:
 async def cancel_run(
     ctx: Ctx, thread_id: str, run_id: str, wait: bool = False, action: str = "interrupt"
 ) -> Response:
+    if action not in ("interrupt", "rollback"):
+        raise HTTPException(422, detail="action must be interrupt or rollback")
     run = ctx.runs.get(run_id)
     if run is None or run.thread_id != thread_id:
         raise HTTPException(404, detail=f"Run {run_id} not found")

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
@@ -81,7 +81,8 @@ def create_app(
     app.include_router(timetravel.router)
     _add_health(app, ctx)
     _add_error_handlers(app)
-    if settings.cors:
+    app.add_middleware(Guard, settings=settings)  # errors of any other kind: guard.py
+    if settings.cors:  # outside the guard: a preflight carries no token
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors,
@@ -89,7 +90,6 @@ def create_app(
             allow_headers=["*"],
             expose_headers=["Content-Location", "Location"],
         )
-    app.add_middleware(Guard, settings=settings)
     return app
 
 
@@ -141,10 +141,3 @@ def _add_error_handlers(app: FastAPI) -> None:
             "storage error on %s %s: %s", request.method, request.url.path, type(exc).__name__
         )
         return JSONResponse({"detail": f"the database failed ({type(exc).__name__})"}, 500)
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        if isinstance(exc, HTTPException):
-            return JSONResponse({"detail": exc.detail}, exc.status_code)
-        log.error("error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
-        return JSONResponse({"detail": f"internal error ({type(exc).__name__})"}, 500)

@@ -90,23 +90,22 @@ class ServerContext:
         head = await self.saver.aget_tuple(config)
         if head is None:
             return wire.thread(info)
-        interrupts: dict[str, list[Any]] = {}
-        for task_id, channel, value in head.pending_writes or ():
-            if channel == "__interrupt__":
-                interrupts.setdefault(task_id, []).extend(
-                    value if isinstance(value, (list, tuple)) else [value]
-                )
+        interrupts = wire.interrupts_of(head.pending_writes)
         return wire.thread(info, head.checkpoint["channel_values"], interrupts)
 
     async def head_state(self, thread_id: str) -> bytes:
         """The head's state as JSON, from the cache while the head and its writes are those
         it was read from (read again before keeping it: a write in between is not kept)."""
+        if len(self.assistants) > 1:  # which graph reads it is the thread's to say: no cache
+            return wire.dumps(await self.state(thread_id))
         version = await self.saver.ahead_version(thread_id)
         key = (thread_id, version or "")
         if version is not None and (hit := self.cache.get(key)) is not None:
             return hit
-        body = wire.dumps(await self.state(thread_id))
-        if version is not None and await self.saver.ahead_version(thread_id) == version:
+        state = await self.state(thread_id)
+        body = wire.dumps(state)
+        head = version.partition(":")[0] if version else None
+        if head == state["checkpoint_id"] and await self.saver.ahead_version(thread_id) == version:
             self.cache.put(key, body)
         return body
 
@@ -138,6 +137,8 @@ class ServerContext:
 
 async def context(request: Request) -> ServerContext:  # async: FastAPI runs a def in a thread
     ctx: ServerContext = request.app.state.saver_context
+    if ctx.saver is None:  # create_app(URL) mounted: no lifespan of its own opened the URL
+        raise HTTPException(503, detail="the saver is not open: mount create_app(saver)")
     return ctx
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+
+from fastapi import HTTPException
 
 from saver.server import metrics
 from saver.server.context import Settings
@@ -19,12 +22,14 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+log = logging.getLogger("saver.server")
 OPEN = ("/healthz",)  # answered without a token: a load balancer's probe
 # Reads that the Agent Server API asks for with POST (a search's filter is a body).
 READS = re.compile(
-    r"^/(threads|assistants)/(search|count)$|^/threads/[^/]+/(history|state/checkpoint)$"
+    r"/(threads|assistants)/(search|count)|/threads/[^/]+/(history|state/checkpoint)"
 )
 MUTATING = ("POST", "PUT", "PATCH", "DELETE")
+METHODS = ("GET", "HEAD", "OPTIONS", *MUTATING)  # what /metrics counts by name
 
 
 class Guard:
@@ -33,31 +38,38 @@ class Guard:
         self.settings = settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] == "lifespan":
             await self.app(scope, receive, send)
             return
+        if scope["type"] != "http":  # no websocket route here: none gets past unchecked
+            await send({"type": "websocket.close", "code": 1008})
+            return
         path: str = scope.get("path", "")
-        local = path[len(scope.get("root_path", "")) :] if scope.get("root_path") else path
+        root: str = scope.get("root_path", "")
+        local = path[len(root) :] if root and path.startswith(root) else path
+        method = scope["method"]
         refusal = self._refusal(scope, local)
         if refusal is not None:
+            metrics.request(method if method in METHODS else "other", "refused", refusal[0], 0.0)
             await _answer(send, *refusal)
             return
-        started, status = time.perf_counter(), [500]
+        started, status, answered = time.perf_counter(), [500], [False]
 
         async def sent(message: Message) -> None:
             if message["type"] == "http.response.start":
-                status[0] = message["status"]
+                status[0], answered[0] = message["status"], True
             await send(message)
 
         try:
             await self.app(scope, self._limited(receive), sent)
-        except _TooLarge:
-            await _answer(send, 413, f"request body over {self.settings.max_body} bytes")
-            status[0] = 413
+        except Exception as e:  # a bug: one line in the log, no stack trace out or in it
+            log.error("%s %s failed: %s", method, local, type(e).__name__)
+            if not answered[0]:
+                await _answer(send, 500, f"internal error ({type(e).__name__})")
         finally:
             route = scope.get("route")
             metrics.request(
-                scope["method"],
+                method if method in METHODS else "other",
                 getattr(route, "path", "unmatched"),
                 status[0],
                 time.perf_counter() - started,
@@ -67,7 +79,9 @@ class Guard:
         token = self.settings.token
         if token and path not in OPEN and not _authorized(scope, token.encode()):
             return 401, "missing or wrong token: send Authorization: Bearer <token>"
-        if self.settings.read_only and scope["method"] in MUTATING and not READS.match(path):
+        method = scope["method"]
+        read = method == "POST" and READS.fullmatch(path) is not None
+        if self.settings.read_only and method in MUTATING and not read:
             return 405, "this server is read-only (--read-only)"
         length = _header(scope, b"content-length")
         if length.isdigit() and int(length) > self.settings.max_body:
@@ -81,7 +95,7 @@ class Guard:
             message = await receive()
             seen[0] += len(message.get("body", b""))
             if seen[0] > self.settings.max_body:
-                raise _TooLarge
+                raise _TooLarge(self.settings.max_body)
             return message
 
         return limited
@@ -96,8 +110,12 @@ def _authorized(scope: Scope, expected: bytes) -> bool:
     return by_bearer or hmac.compare_digest(key.encode(), expected)
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    """A body past the limit, found while it streams in (FastAPI lets an HTTPException out of
+    its body parsing, and answers it)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, detail=f"request body over {limit} bytes")
 
 
 def _header(scope: Scope, name: bytes) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 from fastapi import HTTPException
 from langgraph.types import Command
 
+from saver.errors import StorageError
 from saver.server import metrics, wire
 from saver.server.graphs import Assistant
 
@@ -59,6 +60,10 @@ class Run:
     done: asyncio.Event = field(default_factory=asyncio.Event)
     listeners: list[asyncio.Queue[tuple[str, Any]]] = field(default_factory=list)
     done_callbacks: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
+    started: bool = False  # its task began: its own `finally` will finish it
+    lost: bool = False  # another run took its thread (its lease ran out)
+    rollback: bool = False  # on cancel, delete what it wrote (before letting the thread go)
+    finishing: asyncio.Task[None] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         kwargs = {k: self.body.get(k) for k in ("input", "command", "config", "context")}
@@ -95,13 +100,39 @@ class Run:
             queue.put_nowait((event, data))
 
 
+def checked(body: Mapping[str, Any]) -> str:
+    """A run request's fields, checked before anything is written (422 naming the field);
+    its multitask strategy."""
+    strategy = body.get("multitask_strategy") or "enqueue"
+    if strategy not in STRATEGIES:
+        raise HTTPException(422, detail=f"multitask_strategy must be one of {list(STRATEGIES)}")
+    stream_modes(body)
+    graph_input(body)
+    for name in ("config", "checkpoint", "metadata", "context"):
+        if body.get(name) is not None and not isinstance(body[name], Mapping):
+            raise HTTPException(422, detail=f"{name} must be an object")
+    for name in ("configurable", "metadata"):
+        part = (body.get("config") or {}).get(name)
+        if part is not None and not isinstance(part, Mapping):
+            raise HTTPException(422, detail=f"config.{name} must be an object")
+    for name in ("interrupt_before", "interrupt_after"):
+        nodes = body.get(name)
+        if (
+            nodes is not None
+            and nodes != "*"
+            and not (isinstance(nodes, list) and all(isinstance(n, str) for n in nodes))
+        ):
+            raise HTTPException(422, detail=f'{name} must be "*" or a list of node names')
+    return str(strategy)
+
+
 def stream_modes(body: Mapping[str, Any]) -> list[str]:
     asked = body.get("stream_mode") or ["values"]
     modes = [asked] if isinstance(asked, str) else asked
     if not isinstance(modes, list) or not modes:
         raise HTTPException(422, detail="stream_mode must be a mode or a list of modes")
     for mode in modes:
-        if mode not in STREAM_MODES:
+        if not isinstance(mode, str) or mode not in STREAM_MODES:
             raise HTTPException(
                 422, detail=f"stream_mode: {mode!r} is not one of {sorted(STREAM_MODES)}"
             )
@@ -153,13 +184,8 @@ class Runs:
     async def start(
         self, thread_id: str, assistant: Assistant, body: dict[str, Any], metadata: dict[str, Any]
     ) -> Run:
-        strategy = body.get("multitask_strategy") or "enqueue"
-        if strategy not in STRATEGIES:
-            raise HTTPException(422, detail=f"multitask_strategy must be one of {list(STRATEGIES)}")
-        stream_modes(body)
-        graph_input(body)
+        strategy = checked(body)
         run = Run(str(uuid.uuid4()), thread_id, assistant, body, strategy, metadata)
-        run_config(run)
         claimed = await self.saver.aclaim_thread(thread_id, run.run_id, lease=self.lease)
         if not claimed:
             if strategy == "reject":
@@ -181,12 +207,15 @@ class Runs:
         return [r for r in reversed(self.runs.values()) if r.thread_id == thread_id]
 
     async def cancel(self, run: Run, *, rollback: bool = False) -> None:
+        """Stop the run (again: wait for it to have stopped); `rollback` deletes what it
+        wrote before its thread is let go."""
+        run.rollback = run.rollback or rollback
         if run.task is not None and not run.task.done():
             run.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await run.task
-        if rollback:
-            await self.saver.adelete_for_runs([run.run_id])
+        if not run.started:  # cancelled before it began: nothing of its own will finish it
+            run.status = "interrupted"
+            self._finish(run)
+        await run.done.wait()
 
     async def close(self) -> None:
         """Stop this process's runs and let their threads go (the server is shutting down)."""
@@ -225,12 +254,24 @@ class Runs:
                     await asyncio.wait_for(self._freed.wait(), POLL)
 
     async def _renew(self, run: Run) -> None:
+        """Extend the run's lease while it lives; a run whose lease another run took stops
+        (two runs never write one thread), a failed renewal is tried again."""
         while True:
             await asyncio.sleep(self.lease / 3)
-            if not await self.saver.aclaim_thread(run.thread_id, run.run_id, lease=self.lease):
-                log.warning("run %s lost its hold on its thread", run.run_id)
+            try:
+                held = await self.saver.aclaim_thread(run.thread_id, run.run_id, lease=self.lease)
+            except Exception as e:
+                log.warning("run %s: renewing its lease failed (%s)", run.run_id, type(e).__name__)
+                continue
+            if not held:
+                log.warning("run %s lost its thread to another run: stopping it", run.run_id)
+                run.lost = True
+                if run.task is not None:
+                    run.task.cancel()
+                return
 
     async def _execute(self, run: Run, claimed: bool) -> None:
+        run.started = True
         renew: asyncio.Task[None] | None = None
         try:
             if not claimed:
@@ -238,22 +279,38 @@ class Runs:
             renew = asyncio.create_task(self._renew(run))
             run.status = "running"
             run.result = await self._stream(run)
-            run.status = "error" if "__error__" in run.result else "success"
+            run.status = "success"
         except asyncio.CancelledError:
-            run.status = "interrupted"
+            run.status = "error" if run.lost else "interrupted"
         except Exception as e:  # the run's failure is its result, not the server's
             run.status = "error"
-            run.result = {"__error__": {"error": type(e).__name__, "message": str(e)}}
+            run.result = {"__error__": failure(e)}
             run.publish("error", run.result["__error__"])
         finally:
             if renew is not None:
                 renew.cancel()
-            run.updated_at = datetime.now(timezone.utc).isoformat()
-            with contextlib.suppress(Exception):
-                await asyncio.shield(self.saver.arelease_thread(run.thread_id, run.run_id))
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(self._finish(run))
+
+    def _finish(self, run: Run) -> asyncio.Task[None]:
+        """Let the run's thread go and tell whoever waits on it, once, whatever cancels what:
+        a task of its own, which a second cancel cannot stop half way."""
+        if run.finishing is None:
+            run.finishing = asyncio.create_task(self._finished(run))
+        return run.finishing
+
+    async def _finished(self, run: Run) -> None:
+        run.updated_at = datetime.now(timezone.utc).isoformat()
+        try:
+            if run.rollback:
+                await self.saver.adelete_for_runs([run.run_id])
+            if not run.lost:
+                await self.saver.arelease_thread(run.thread_id, run.run_id)
             for callback in run.done_callbacks:
-                with contextlib.suppress(Exception):
-                    await callback()
+                await callback()
+        except Exception as e:  # the lease runs out by itself; the run is over either way
+            log.warning("run %s: letting its thread go failed (%s)", run.run_id, type(e).__name__)
+        finally:
             metrics.run_finished(run.status)
             run.done.set()
             run.publish(*END)
@@ -295,14 +352,27 @@ class Runs:
         return last
 
 
+def failure(e: BaseException) -> dict[str, str]:
+    """What a client is told of a run that raised: the graph's own error as it said it; the
+    storage's only by its kind (its text may name a host or a database)."""
+    if isinstance(e, StorageError):
+        return {"error": type(e).__name__, "message": "the database failed during the run"}
+    return {"error": type(e).__name__, "message": str(e)[:2000]}
+
+
 async def events(run: Run, queue: asyncio.Queue[tuple[str, Any]]) -> AsyncIterator[bytes]:
-    """A run's events as server-sent events: its metadata first, then what it streams."""
-    yield sse("metadata", {"run_id": run.run_id, "attempt": 1})
-    while True:
-        event, data = await queue.get()
-        if (event, data) == END:
-            return
-        yield sse(event, data)
+    """A run's events as server-sent events: its metadata first, then what it streams. A
+    client that goes away stops listening; the run goes on."""
+    try:
+        yield sse("metadata", {"run_id": run.run_id, "attempt": 1})
+        while True:
+            event, data = await queue.get()
+            if (event, data) == END:
+                return
+            yield sse(event, data)
+    finally:
+        if queue in run.listeners:
+            run.listeners.remove(queue)
 
 
 def sse(event: str, data: Any) -> bytes:

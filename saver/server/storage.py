@@ -10,6 +10,7 @@ from saver.io import AsyncSqliteSaver
 from saver.io.errors import redact
 
 POOL_SIZE = 8  # PostgreSQL connections per server process: requests and runs read in parallel
+POOL_TIMEOUT = 5.0  # seconds a request waits for a connection before it is answered 503
 
 
 async def open_saver(url: str, namespace: str = "") -> Any:
@@ -20,7 +21,9 @@ async def open_saver(url: str, namespace: str = "") -> Any:
     elif scheme in ("postgresql", "postgres"):
         from saver.io import AsyncPostgresSaver  # here: a SQLite-only install has no psycopg
 
-        saver = AsyncPostgresSaver.from_conn_string(url, namespace=namespace, pool_size=POOL_SIZE)
+        saver = AsyncPostgresSaver.from_conn_string(
+            url, namespace=namespace, pool_size=POOL_SIZE, pool_timeout=POOL_TIMEOUT
+        )
     else:
         raise InvalidConfigError(
             f"cannot serve {redact(url)!r}: expected sqlite:///path.db or postgresql://..."

@@ -168,18 +168,24 @@ def _interrupts(found: Sequence[Any]) -> list[Any]:
     return [{"id": i.id, "value": i.value} if isinstance(i, Interrupt) else i for i in found]
 
 
+def interrupts_of(writes: Sequence[tuple[str, str, Any]] | None) -> dict[str, list[Any]]:
+    """The interrupts among a checkpoint's pending writes, by the task that raised them."""
+    found: dict[str, list[Any]] = {}
+    for task_id, channel, value in writes or ():
+        if channel == "__interrupt__":
+            found.setdefault(task_id, []).extend(
+                value if isinstance(value, (list, tuple)) else [value]
+            )
+    return found
+
+
 def state_of_tuple(found: CheckpointTuple) -> dict[str, Any]:
     """A state read from a checkpoint alone (no graph to ask): its values, the nodes its
     last step triggered as `next`, the interrupts written on it."""
     checkpoint = found.checkpoint
     updated = checkpoint.get("updated_channels") or checkpoint["channel_values"]
     nexts = sorted({c[len("branch:to:") :] for c in updated if c.startswith("branch:to:")})
-    interrupts = [
-        value
-        for _, channel, value in found.pending_writes or ()
-        if channel == "__interrupt__"
-        for value in (value if isinstance(value, Sequence) else [value])
-    ]
+    interrupts = [i for each in interrupts_of(found.pending_writes).values() for i in each]
     snapshot = StateSnapshot(
         values=checkpoint["channel_values"],
         next=tuple(nexts),

@@ -3,6 +3,7 @@ docs show, against a real `saver serve` process on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -22,6 +23,16 @@ def said(text: str) -> dict[str, Any]:
 
 def contents(values: dict[str, Any]) -> list[str]:
     return [m["content"] for m in values["messages"]]
+
+
+async def two_turns(server: Server) -> tuple[Any, str, list[dict[str, Any]]]:
+    """A client, a thread of two echo turns ("one", "two"), and its history, newest first:
+    history[3] is the state after the first turn."""
+    client = get_client(url=server.url)
+    tid = (await client.threads.create())["thread_id"]
+    await client.runs.wait(tid, "echo", input=said("one"))
+    await client.runs.wait(tid, "echo", input=said("two"))
+    return client, tid, await client.threads.get_history(tid, limit=100)
 
 
 # --- assistants -----------------------------------------------------------------------------
@@ -331,11 +342,7 @@ async def test_get_history_pages_with_limit_before_and_metadata(server: Server) 
 
 
 async def test_get_state_of_an_old_checkpoint(server: Server) -> None:
-    client = get_client(url=server.url)
-    tid = (await client.threads.create())["thread_id"]
-    await client.runs.wait(tid, "echo", input=said("one"))
-    await client.runs.wait(tid, "echo", input=said("two"))
-    history = await client.threads.get_history(tid, limit=100)
+    client, tid, history = await two_turns(server)
     old = history[3]
     state = await client.threads.get_state(tid, checkpoint_id=old["checkpoint_id"])
     assert state["values"] == old["values"] and contents(state["values"]) == ["one", "echo: one"]
@@ -352,11 +359,7 @@ async def test_an_unknown_checkpoint_is_404(server: Server) -> None:
 async def test_update_state_from_an_old_step_forks_and_a_run_continues_the_fork(
     server: Server,
 ) -> None:
-    client = get_client(url=server.url)
-    tid = (await client.threads.create())["thread_id"]
-    await client.runs.wait(tid, "echo", input=said("one"))
-    await client.runs.wait(tid, "echo", input=said("two"))
-    history = await client.threads.get_history(tid, limit=100)
+    client, tid, history = await two_turns(server)
     after_one = history[3]  # the state after the first turn
     forked = await client.threads.update_state(
         tid, said("edited"), as_node="chat", checkpoint_id=after_one["checkpoint_id"]
@@ -368,11 +371,7 @@ async def test_update_state_from_an_old_step_forks_and_a_run_continues_the_fork(
 
 
 async def test_a_run_from_an_old_checkpoint_replays_from_there(server: Server) -> None:
-    client = get_client(url=server.url)
-    tid = (await client.threads.create())["thread_id"]
-    await client.runs.wait(tid, "echo", input=said("one"))
-    await client.runs.wait(tid, "echo", input=said("two"))
-    history = await client.threads.get_history(tid, limit=100)
+    client, tid, history = await two_turns(server)
     after_one = history[3]
     result = await client.runs.wait(
         tid, "echo", input=said("three"), checkpoint_id=after_one["checkpoint_id"]
@@ -418,6 +417,60 @@ def test_a_bad_run_request_is_422_naming_the_field(server: Server, body: Any, fi
     tid = get_sync_client(url=server.url).threads.create()["thread_id"]
     answer = httpx.post(f"{server.url}/threads/{tid}/runs/wait", json=body)
     assert answer.status_code == 422 and field in answer.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"assistant_id": "echo", "config": {"configurable": []}}, "config.configurable"),
+        ({"assistant_id": "echo", "checkpoint": "x"}, "checkpoint"),
+        ({"assistant_id": "echo", "stream_mode": [{}]}, "stream_mode"),
+        ({"assistant_id": "echo", "interrupt_before": "chat"}, "interrupt_before"),
+        ({}, "assistant_id"),
+    ],
+)
+def test_a_run_request_of_the_wrong_shape_is_422_naming_the_field(
+    server: Server, body: Any, field: str
+) -> None:
+    tid = get_sync_client(url=server.url).threads.create()["thread_id"]
+    answer = httpx.post(f"{server.url}/threads/{tid}/runs/wait", json=body)
+    assert answer.status_code == 422 and field in answer.json()["detail"]
+
+
+def test_a_body_cannot_aim_at_another_thread(server: Server) -> None:
+    client = get_sync_client(url=server.url)
+    mine, other = (client.threads.create()["thread_id"] for _ in range(2))
+    client.runs.wait(other, "echo", input=HI)
+    body = {"values": said("x"), "as_node": "chat", "checkpoint": {"thread_id": other}}
+    httpx.post(f"{server.url}/threads/{mine}/state", json=body)
+    assert len(client.threads.get_history(other, limit=100)) == 3
+
+
+async def test_a_busy_thread_is_not_deleted_or_updated(server: Server, tmp_path: Any) -> None:
+    client = get_client(url=server.url)
+    tid = (await client.threads.create())["thread_id"]
+    gate = tmp_path / "gate"
+    run = await client.runs.create(tid, "held", input=said(str(gate)))
+    with pytest.raises(ConflictError):
+        await client.threads.delete(tid)
+    with pytest.raises(ConflictError):
+        await client.threads.update_state(tid, said("x"), as_node="hold")
+    gate.touch()
+    await client.runs.join(tid, run["run_id"])
+
+
+async def test_a_run_cancelled_twice_ends_once_and_frees_its_thread(
+    server: Server, tmp_path: Any
+) -> None:
+    client = get_client(url=server.url)
+    tid = (await client.threads.create())["thread_id"]
+    run = await client.runs.create(tid, "held", input=said(str(tmp_path / "never")))
+    await asyncio.gather(
+        client.runs.cancel(tid, run["run_id"]), client.runs.cancel(tid, run["run_id"])
+    )
+    found = await client.runs.get(tid, run["run_id"])
+    assert found["status"] == "interrupted"
+    assert (await client.threads.get(tid))["status"] != "busy"
 
 
 def test_a_body_that_is_not_json_is_422(server: Server) -> None:

@@ -110,3 +110,19 @@ async def test_a_killed_process_leaves_its_thread_in_error_with_every_committed_
     ]  # committed before the kill
     assert rerun["messages"][-1]["content"].startswith("released by gate")
     assert (await client.threads.get(tid))["status"] == "idle"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_two_worker_processes_of_one_server_agree(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    store = make_store(kind, tmp_path, request.addfinalizer)
+    options = [*graph_options(["approval"]), "--workers=2"]
+    with serving(store.url, *options, log_dir=tmp_path) as server:
+        tid = (await get_client(url=server.url).threads.create())["thread_id"]
+        await get_client(url=server.url).runs.wait(tid, "approval", input=said("hi"))
+        seen = [(await get_client(url=server.url).threads.get(tid))["status"] for _ in range(6)]
+        await get_client(url=server.url).runs.wait(tid, "approval", command={"resume": "ok"})
+        after = [(await get_client(url=server.url).threads.get(tid))["status"] for _ in range(6)]
+        pids = {line for line in server.output().splitlines() if "Started server process" in line}
+    assert set(seen) == {"interrupted"} and set(after) == {"idle"} and len(pids) == 2

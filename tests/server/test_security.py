@@ -71,6 +71,17 @@ def test_a_read_only_server_refuses_every_write(guarded: Server, method: str, pa
     assert answer.status_code == 405 and "read-only" in answer.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    "method, path",
+    [("DELETE", "/threads/search"), ("PATCH", "/threads/count"), ("POST", "/threads/search%0A")],
+)
+def test_a_read_only_server_takes_no_write_dressed_as_a_search(
+    guarded: Server, method: str, path: str
+) -> None:
+    answer = httpx.request(method, f"{guarded.url}{path}", json={}, headers=bearer())
+    assert answer.status_code in (404, 405) and answer.status_code != 200
+
+
 @pytest.mark.parametrize("path", ["/threads/search", "/threads/count", "/assistants/search"])
 def test_a_read_only_server_answers_searches_sent_as_post(guarded: Server, path: str) -> None:
     assert httpx.post(f"{guarded.url}{path}", json={}, headers=bearer()).status_code == 200
@@ -79,6 +90,20 @@ def test_a_read_only_server_answers_searches_sent_as_post(guarded: Server, path:
 def test_a_body_over_the_limit_is_413(guarded: Server) -> None:
     big = {"metadata": {"x": "y" * 5000}}
     answer = httpx.post(f"{guarded.url}/threads/search", json=big, headers=bearer())
+    assert answer.status_code == 413
+
+
+def test_a_streamed_body_over_the_limit_is_413(guarded: Server) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"metadata": {"x": "'
+        yield b"y" * 5000
+        yield b'"}}'
+
+    answer = httpx.post(
+        f"{guarded.url}/threads/search",
+        content=chunks(),
+        headers={**bearer(), "content-type": "application/json"},
+    )
     assert answer.status_code == 413
 
 
@@ -127,3 +152,18 @@ def test_a_failing_graph_s_error_is_named_without_a_stack_trace(server: Server) 
     )
     assert answer.json()["__error__"] == {"error": "ValueError", "message": "the model is down"}
     assert "Traceback" not in answer.text and "Traceback" not in server.output()
+
+
+def test_a_cors_preflight_needs_no_token_and_a_refusal_carries_cors(tmp_path: Path) -> None:
+    origin = "https://app.example"
+    options = ["--cors", origin]
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    with serving(url, *options, log_dir=tmp_path, env={"SAVER_TOKEN": TOKEN}) as server:
+        preflight = httpx.options(
+            f"{server.url}/threads/search",
+            headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
+        )
+        refused = httpx.post(f"{server.url}/threads/search", json={}, headers={"Origin": origin})
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == origin
+    assert refused.status_code == 401 and refused.headers["access-control-allow-origin"] == origin

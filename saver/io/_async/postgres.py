@@ -200,9 +200,11 @@ class AsyncPostgresSaver(LoopBridge, AsyncHistorySaver):
         compress: bool = True,
         sweep_every: float | None = None,
         prepare_threshold: PrepareThreshold = AUTO,
+        pool_timeout: float = 30.0,
     ) -> AsyncPostgresSaver:
         """A saver of `conn_string`, which connects on first use (with `pool_size`, a pool of
-        that many connections): pass it to `compile()` as it is (and `aclose()` it when
+        that many connections, of which a call waits `pool_timeout` seconds for one before
+        a TransientStorageError): pass it to `compile()` as it is (and `aclose()` it when
         done), or use it in `async with`, which closes it on exit. An async saver can be
         awaited too, to connect now.
 
@@ -258,6 +260,7 @@ class AsyncPostgresSaver(LoopBridge, AsyncHistorySaver):
                         max_size=pool_size,
                         kwargs=settings,
                         check=AsyncConnectionPool.check_connection,
+                        timeout=pool_timeout,
                         open=False,
                     )
                     await pool.open(wait=True, timeout=30)

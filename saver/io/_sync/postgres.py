@@ -195,9 +195,11 @@ class PostgresSaver(ThreadBridge, HistorySaver):
         compress: bool = True,
         sweep_every: float | None = None,
         prepare_threshold: PrepareThreshold = AUTO,
+        pool_timeout: float = 30.0,
     ) -> PostgresSaver:
         """A saver of `conn_string`, which connects on first use (with `pool_size`, a pool of
-        that many connections): pass it to `compile()` as it is (and `close()` it when
+        that many connections, of which a call waits `pool_timeout` seconds for one before
+        a TransientStorageError): pass it to `compile()` as it is (and `close()` it when
         done), or use it in `with`, which closes it on exit. An async saver can be
         awaited too, to connect now.
 
@@ -253,6 +255,7 @@ class PostgresSaver(ThreadBridge, HistorySaver):
                         max_size=pool_size,
                         kwargs=settings,
                         check=ConnectionPool.check_connection,
+                        timeout=pool_timeout,
                         open=False,
                     )
                     pool.open(wait=True, timeout=30)

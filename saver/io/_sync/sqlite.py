@@ -21,7 +21,7 @@ from saver.errors import SaverClosedError, StorageError, TransientStorageError
 from saver.io._sync.saver import OPENED_LATER, HistorySaver, drive
 from saver.io.bridge import LoopLock, ThreadBridge
 from saver.io.errors import SQLITE_ERRORS, from_sqlite
-from saver.io.modes import READ, RELAXED
+from saver.io.modes import READ, RELAXED, SNAPSHOT
 from saver.retention.policy import RetentionPolicy
 
 BUSY_SECONDS = 30.0  # how long a writer waits for the write lock before giving up
@@ -50,15 +50,15 @@ class SqliteExecutor:
         except SQLITE_ERRORS as exc:
             raise from_sqlite(exc) from exc
 
-    def patiently(self, stmt: Stmt) -> None:
+    def patiently(self, stmt: Stmt) -> plans.Rows:
         """Run a statement that needs a lock, retrying every millisecond or two while the
-        database is busy, up to BUSY_SECONDS: taking the write lock (BEGIN IMMEDIATE), and
-        switching a new file to WAL, which SQLite never waits for at all."""
+        database is busy, up to BUSY_SECONDS: taking the write lock (BEGIN IMMEDIATE),
+        switching a new file to WAL, which SQLite never waits for at all, and a read outside
+        a transaction, which waits while another process recovers or resets the WAL."""
         deadline, delay = time.monotonic() + BUSY_SECONDS, 0.0005
         while True:
             try:
-                self.sql(stmt)
-                return
+                return self.sql(stmt)
             except TransientStorageError:
                 if time.monotonic() > deadline:
                     raise
@@ -71,14 +71,14 @@ class SqliteExecutor:
             raise SaverClosedError("this saver was closed; open a new one to read or write")
         with self.lock:
             if not self.prepared:
-                for pragma in session.PRAGMAS:
-                    self.sql(Stmt(pragma))
+                for pragma in session.PRAGMAS:  # `synchronous` reads the file: it may be busy
+                    self.patiently(Stmt(pragma))
                 found = self.sql(Stmt(session.READ_SECURE_DELETE))
                 self.secure_delete = int(found[0][0]) if found else 0
                 self.patiently(Stmt(session.JOURNAL_WAL))
                 self.prepared = True
-            if mode == READ:
-                return drive(plan, self.sql)
+            if mode == READ:  # each statement on its own: one that found the file busy reruns
+                return drive(plan, self.patiently)
             try:
                 if mode == RELAXED:  # WAL stays consistent; only the fsync at commit is skipped
                     self.sql(Stmt(session.SYNCHRONOUS_NORMAL))
@@ -88,7 +88,8 @@ class SqliteExecutor:
                     if self.secure_delete == SECURE_DELETE_ON:
                         self.sql(Stmt(session.SECURE_DELETE_FAST))
                 self.patiently(Stmt(session.BEGIN[mode]))
-                result = drive(plan, self.sql)
+                # A snapshot's first read takes the read lock, and may find the file busy too.
+                result = drive(plan, self.patiently if mode == SNAPSHOT else self.sql)
                 self.sql(Stmt(session.COMMIT))
                 return result
             except BaseException:
