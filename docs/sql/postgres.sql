@@ -503,17 +503,29 @@ WHERE tablename = 'history_migrations'
   AND schemaname = ANY(current_schemas(false));
 
 -- SELECT_HEAD_WRITES
-SELECT t.head_id, c.checkpoint, c.blob_versions::text, c.metadata::text, w.task_id, w.idx, w.channel, w.type,
-       w.data
+SELECT 'c', t.head_id, c.checkpoint, c.blob_versions::text, c.metadata::text, NULL
 FROM history_threads t
-JOIN history_checkpoints c ON c.thread_id = t.thread_id
-AND c.namespace = t.namespace
-AND c.checkpoint_ns = ''
-AND c.checkpoint_id = t.head_id
-LEFT JOIN history_writes w ON w.thread_id = t.thread_id
-AND w.namespace = t.namespace
-AND w.checkpoint_ns = ''
-AND w.checkpoint_id = t.head_id
+CROSS JOIN LATERAL
+  (SELECT *
+   FROM history_checkpoints c
+   WHERE c.thread_id = t.thread_id
+     AND c.namespace = t.namespace
+     AND c.checkpoint_ns = ''
+     AND c.checkpoint_id = t.head_id
+   LIMIT 1) AS c
+WHERE t.thread_id = %s
+  AND t.namespace = %s
+UNION ALL
+SELECT 'w', w.task_id, w.data, w.channel, w.type, w.idx
+FROM history_threads t
+CROSS JOIN LATERAL
+  (SELECT *
+   FROM history_writes w
+   WHERE w.thread_id = t.thread_id
+     AND w.namespace = t.namespace
+     AND w.checkpoint_ns = ''
+     AND w.checkpoint_id = t.head_id
+     OFFSET 0) AS w
 WHERE t.thread_id = %s
   AND t.namespace = %s;
 

@@ -489,13 +489,18 @@ WHERE type = 'table'
   AND name = 'history_migrations';
 
 -- SELECT_HEAD_WRITES
-SELECT t.head_id, c.checkpoint, c.blob_versions, c.metadata, w.task_id, w.idx, w.channel, w.type, w.data
+SELECT 'c', t.head_id, c.checkpoint, c.blob_versions, c.metadata, NULL
 FROM history_threads t
-JOIN history_checkpoints c ON c.thread_id = t.thread_id
+CROSS JOIN history_checkpoints c ON c.thread_id = t.thread_id
 AND c.namespace = t.namespace
 AND c.checkpoint_ns = ''
 AND c.checkpoint_id = t.head_id
-LEFT JOIN history_writes w ON w.thread_id = t.thread_id
+WHERE t.thread_id = ?
+  AND t.namespace = ?
+UNION ALL
+SELECT 'w', w.task_id, w.data, w.channel, w.type, w.idx
+FROM history_threads t
+CROSS JOIN history_writes w ON w.thread_id = t.thread_id
 AND w.namespace = t.namespace
 AND w.checkpoint_ns = ''
 AND w.checkpoint_id = t.head_id

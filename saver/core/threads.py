@@ -154,17 +154,18 @@ def head_version(ctx: Context, thread_id: Any) -> Plan[str | None]:
     and a digest of that checkpoint's row and the writes on it. Equal texts, equal states;
     None where the thread has no checkpoint."""
     tid = thread_id_of(thread_id, "head_version")
-    found = yield Stmt(ctx.dialect.SELECT_HEAD_WRITES, (tid, ctx.namespace))
-    if not found:
+    found = yield Stmt(ctx.dialect.SELECT_HEAD_WRITES, (tid, ctx.namespace) * 2)
+    heads = [r for r in found if r[0] == "c"]
+    if not heads:
         return None
-    head, checkpoint, versions, metadata = found[0][:4]
+    _, head, checkpoint, versions, metadata, _ = heads[0]
     digest = hashlib.blake2b(digest_size=16)
-    for part in (bytes(checkpoint), str(versions).encode(), str(metadata).encode()):
-        digest.update(len(part).to_bytes(8, "big") + part)
-    for task_id, idx, channel, kind, data in sorted(
-        (r[4:] for r in found if r[4] is not None), key=lambda r: (r[0], r[1])
+    parts = [bytes(checkpoint), str(versions).encode(), str(metadata).encode()]
+    for _, task_id, data, channel, kind, idx in sorted(
+        (r for r in found if r[0] == "w"), key=lambda r: (r[1], r[5])
     ):
-        part = f"{task_id}\0{idx}\0{channel}\0{kind or ''}\0".encode() + bytes(data or b"")
+        parts.append(f"{task_id}\0{idx}\0{channel}\0{kind or ''}\0".encode() + bytes(data or b""))
+    for part in parts:
         digest.update(len(part).to_bytes(8, "big") + part)
     return f"{head}:{digest.hexdigest()}"
 

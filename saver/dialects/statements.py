@@ -384,16 +384,19 @@ WHERE history_threads.run_id IS NULL OR history_threads.run_id = excluded.run_id
 """
 SELECT_THREAD_RUN = "SELECT run_id FROM {threads} WHERE thread_id = ? AND namespace = ?"
 
-# A thread's head checkpoint and what is written on it: all that its state is read from, so
-# that a reader who saw the same can keep the state it read (saver serve's cache of states).
+# A thread's head checkpoint ('c') and what is written on it ('w'): all that its state is read
+# from, so that a reader who saw the same can keep the state it read (saver serve's cache).
 SELECT_HEAD_WRITES = """
-SELECT t.head_id, c.checkpoint, {json_text:c.blob_versions}, {json_text:c.metadata},
-    w.task_id, w.idx, w.channel, w.type, w.data
-FROM {threads} t
-JOIN {checkpoints} c ON c.thread_id = t.thread_id AND c.namespace = t.namespace
-    AND c.checkpoint_ns = '' AND c.checkpoint_id = t.head_id
-LEFT JOIN {writes} w ON w.thread_id = t.thread_id AND w.namespace = t.namespace
-    AND w.checkpoint_ns = '' AND w.checkpoint_id = t.head_id
+SELECT 'c', t.head_id, c.checkpoint, {json_text:c.blob_versions}, {json_text:c.metadata}, NULL
+FROM {threads} t {pin} {checkpoints} c {on} c.thread_id = t.thread_id
+    AND c.namespace = t.namespace AND c.checkpoint_ns = '' AND c.checkpoint_id = t.head_id
+    {end_one:c}
+WHERE t.thread_id = ? AND t.namespace = ?
+UNION ALL
+SELECT 'w', w.task_id, w.data, w.channel, w.type, w.idx
+FROM {threads} t {pin} {writes} w {on} w.thread_id = t.thread_id
+    AND w.namespace = t.namespace AND w.checkpoint_ns = '' AND w.checkpoint_id = t.head_id
+    {end:w}
 WHERE t.thread_id = ? AND t.namespace = ?
 """
 RELEASE_THREAD = """
