@@ -28,7 +28,7 @@ def add_parser(commands: Any) -> None:
     p = commands.add_parser(
         "serve",
         help="serve threads, state, history and runs over HTTP (Agent Server API, agentflow)",
-        description="Serve threads, state, history and runs over HTTP: LangGraph's Agent "
+        description="Serve threads, state, history and runs over HTTP: LangGraph's Agent\n"
         "Server API (for langgraph-sdk), agentflow's /v1 endpoints, and time travel.",
         epilog=EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
