@@ -368,9 +368,12 @@ async def list_runs(
 @router.get("/threads/{thread_id}/runs/{run_id}", tags=["runs"])
 async def get_run(ctx: Ctx, thread_id: str, run_id: str) -> Any:
     run = ctx.runs.get(run_id)
-    if run is None or run.thread_id != thread_id:
+    if run is not None and run.thread_id == thread_id:
+        return run.as_dict()
+    found = await ctx.runs.elsewhere(thread_id, run_id)  # another worker's or server's
+    if found is None:
         raise HTTPException(404, detail=f"Run {run_id} not found")
-    return run.as_dict()
+    return found
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}/join", tags=["runs"])

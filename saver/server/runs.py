@@ -222,6 +222,36 @@ class Runs:
         for run in list(self.runs.values()):
             await self.cancel(run)
 
+    async def elsewhere(self, thread_id: str, run_id: str) -> dict[str, Any] | None:
+        """A run this process does not know (another worker's, another server's), as far as
+        the database tells: running while it holds the thread, `error` if its lease ran out
+        unreleased, done once a checkpoint carries its id; None if nothing shows it yet."""
+        info = await self.saver.aget_thread(thread_id)
+        if info is None:
+            return None
+        config = {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
+        found = [t async for t in self.saver.alist(config, filter={"run_id": run_id}, limit=1)]
+        if info.run_id == run_id:
+            status = "running" if info.status == "busy" else "error"
+        elif not found:
+            return None
+        else:
+            last = found[0].config["configurable"]["checkpoint_id"]
+            status = "error" if info.status == "error" and last == info.head_id else "success"
+        metadata = found[0].metadata if found else {}
+        at = found[0].checkpoint["ts"] if found else None
+        return {
+            "run_id": run_id,
+            "thread_id": thread_id,
+            "assistant_id": metadata.get("assistant_id"),
+            "metadata": {k: metadata[k] for k in ("graph_id", "assistant_id") if k in metadata},
+            "status": status,
+            "kwargs": {},
+            "multitask_strategy": None,
+            "created_at": at,
+            "updated_at": at,
+        }
+
     async def wait_released(self, thread_id: str, run_id: str) -> None:
         """Until `run_id` (maybe another process's) no longer holds the thread."""
         while True:

@@ -89,21 +89,40 @@ async def test_a_run_of_another_process_is_joined(
     assert joined["messages"][-1]["content"].startswith("released by gate")
 
 
+async def test_a_run_of_another_process_is_found_running_then_done(
+    pair: tuple[Server, Server], tmp_path: Path
+) -> None:
+    one, two = (get_client(url=s.url) for s in pair)
+    tid = (await one.threads.create())["thread_id"]
+    gate = tmp_path / "gate"
+    run = await one.runs.create(tid, "held", input=said(str(gate)))
+    await status_becomes(pair[1], tid, "busy")
+    running = await two.runs.get(tid, run["run_id"])
+    gate.touch()
+    await one.runs.join(tid, run["run_id"])
+    done = await two.runs.get(tid, run["run_id"])
+    assert (running["status"], done["status"]) == ("running", "success")
+    assert done["assistant_id"] == (await one.assistants.get("held"))["assistant_id"]
+
+
 async def test_a_killed_process_leaves_its_thread_in_error_with_every_committed_step(
     pair: tuple[Server, Server], tmp_path: Path
 ) -> None:
     one, two = pair
     client = get_client(url=two.url)
     tid = (await client.threads.create())["thread_id"]
-    await get_client(url=one.url).runs.create(tid, "held", input=said(str(tmp_path / "never")))
+    run = await get_client(url=one.url).runs.create(
+        tid, "held", input=said(str(tmp_path / "never"))
+    )
     busy = await status_becomes(two, tid, "busy")
     one.kill()
     dead = await status_becomes(two, tid, "error")
+    reported = (await client.runs.get(tid, run["run_id"]))["status"]
     history = await client.threads.get_history(tid)
     gate = tmp_path / "gate"
     gate.touch()
     rerun = await client.runs.wait(tid, "held", input=said(str(gate)))
-    assert (busy, dead) == ("busy", "error")
+    assert (busy, dead, reported) == ("busy", "error", "error")
     assert [s["metadata"]["source"] for s in history] == [
         "loop",
         "input",
