@@ -17,7 +17,7 @@ OPS = (
     "get_tuple|list_messages|get_message|put_thread|claim_thread|release_thread|head_version|"
     "list|put_writes|put|delete_thread|delete_for_runs|copy_thread|prune|"
     "get_delta_channel_history|setup|invoke|get_state_history|get_state|update_state|stream|"
-    "cleanup|delete_checkpoints|schema_version|stop_sweeper|list_threads|get_thread|"
+    "cleanup|delete_checkpoints|schema_version|stop_sweeper|list_threads|count_threads|get_thread|"
     "search_messages|diff|close|"
     "history|export_thread|import_thread"
 )

@@ -57,34 +57,69 @@ def list_threads(
         raise InvalidConfigError(f"limit must be a positive int, got {limit!r}")
     if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
         raise InvalidConfigError(f"offset must be an int >= 0, got {offset!r}")
-    if search is not None and not isinstance(search, str):
-        raise InvalidConfigError(f"search must be a str, got {search!r}")
     if sort not in SORTS:
         raise InvalidConfigError(f"sort must be one of {sorted(SORTS)}, got {sort!r}")
+    now = time.time()
+    where, params = _threads_where(
+        ctx, filter, prefix, before, after, search, status_is, user_id, thread_metadata, now
+    )
+    order = "ASC" if ascending else "DESC"
+    sql = ctx.dialect.select_threads(where, SORTS[sort], order)
+    found = yield Stmt(sql, (*params, limit, offset))
+    return [views.thread_info(row, now) for row in found]
+
+
+def count_threads(
+    ctx: Context,
+    filter: Mapping[str, Any] | None,
+    prefix: str | None,
+    before: datetime | None,
+    after: datetime | None,
+    search: str | None = None,
+    status_is: str | None = None,
+    user_id: str | None = None,
+    thread_metadata: Mapping[str, Any] | None = None,
+) -> Plan[int]:
+    """How many threads list_threads would find, in one statement."""
+    where, params = _threads_where(
+        ctx, filter, prefix, before, after, search, status_is, user_id, thread_metadata, time.time()
+    )
+    found = yield Stmt(ctx.dialect.count_threads(where), tuple(params))
+    return int(found[0][0]) if found else 0
+
+
+def _threads_where(
+    ctx: Context,
+    filter: Mapping[str, Any] | None,
+    prefix: str | None,
+    before: datetime | None,
+    after: datetime | None,
+    search: str | None,
+    status_is: str | None,
+    user_id: str | None,
+    thread_metadata: Mapping[str, Any] | None,
+    now: float,
+) -> tuple[list[str], list[Any]]:
+    """list_threads' and count_threads' conditions, checked."""
+    if search is not None and not isinstance(search, str):
+        raise InvalidConfigError(f"search must be a str, got {search!r}")
     if status_is is not None and status_is not in status.STATUSES:
         raise InvalidConfigError(
             f"status must be one of {list(status.STATUSES)}, got {status_is!r}"
         )
     owner = _optional_text("user_id", user_id)
     until, since = _timestamp("before", before), _timestamp("after", after)
-    leaves = filters.leaves(dict(filter or {}))
-    record_leaves = filters.leaves(dict(thread_metadata or {}))
-    now = time.time()
-    d = ctx.dialect
-    where, params = d.threads_where(
+    return ctx.dialect.threads_where(
         ctx.namespace,
         prefix,
         until,
         since,
-        leaves,
+        filters.leaves(dict(filter or {})),
         search,
         None if status_is is None else (status_is, now),
         owner,
-        record_leaves,
+        filters.leaves(dict(thread_metadata or {})),
     )
-    order = "ASC" if ascending else "DESC"
-    found = yield Stmt(d.select_threads(where, SORTS[sort], order), (*params, limit, offset))
-    return [views.thread_info(row, now) for row in found]
 
 
 def get_thread(ctx: Context, thread_id: Any) -> Plan[views.ThreadInfo | None]:

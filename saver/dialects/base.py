@@ -316,6 +316,10 @@ class Dialect:
             statements.SELECT_THREADS, where=" AND ".join(where), newest=newest, order=order
         )
 
+    def count_threads(self, where: list[str]) -> str:
+        """How many threads `where` (threads_where) finds; parameters: where's."""
+        return self.render(statements.COUNT_THREADS, where=" AND ".join(where))
+
     def threads_where(
         self,
         namespace: str,

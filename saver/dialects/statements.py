@@ -294,6 +294,9 @@ FROM (
 ORDER BY t.{newest} {order}, t.thread_id
 """
 
+# How many threads a list_threads filter finds (`{where}`: Dialect.threads_where).
+COUNT_THREADS = "SELECT COUNT(*) FROM {threads} WHERE {where}"
+
 # --- cleanup: a batch of threads per statement -----------------------------------------------
 
 SELECT_GRAPHS_OF = """

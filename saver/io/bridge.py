@@ -33,6 +33,7 @@ OPERATIONS = (
 # sync class's a-names run the sync method in a worker thread.
 EXTRAS = (
     "list_threads",
+    "count_threads",
     "get_thread",
     "put_thread",
     "claim_thread",

@@ -144,12 +144,9 @@ async def search_threads(ctx: Ctx, body: JsonBody) -> Any:
 
 @router.post("/threads/count", tags=["threads"])
 async def count_threads(ctx: Ctx, body: JsonBody) -> int:
-    query, count, size = _thread_query(body), 0, 1000
-    while True:  # a page at a time: no count statement yet
-        found = await ctx.saver.alist_threads(limit=size, offset=count, **query)
-        count += len(found)
-        if len(found) < size:
-            return count
+    query = _thread_query(body)
+    del query["sort"], query["ascending"]
+    return int(await ctx.saver.acount_threads(**query))
 
 
 def _thread_query(body: Mapping[str, Any]) -> dict[str, Any]:

@@ -68,6 +68,24 @@ class TimeTravel:
         )
         return self._run(plan, READ)
 
+    def count_threads(
+        self,
+        filter: Mapping[str, Any] | None = None,
+        *,
+        prefix: str | None = None,
+        before: datetime | None = None,
+        after: datetime | None = None,
+        search: str | None = None,
+        status: str | None = None,
+        user_id: str | None = None,
+        thread_metadata: Mapping[str, Any] | None = None,
+    ) -> int:
+        """How many threads list_threads finds with the same filters, in one statement."""
+        plan = threads.count_threads(
+            self._ctx, filter, prefix, before, after, search, status, user_id, thread_metadata
+        )
+        return self._run(plan, READ)
+
     def get_thread(self, thread_id: str) -> views.ThreadInfo | None:
         """One thread as list_threads shows it, or None where there is no such thread."""
         return self._run(threads.get_thread(self._ctx, thread_id), READ)

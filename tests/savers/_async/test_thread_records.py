@@ -289,6 +289,21 @@ async def test_list_threads_filters_by_the_metadata_put_thread_gave(open_saver: 
     assert none == []
 
 
+async def test_count_threads_counts_what_list_threads_finds(open_saver: Any) -> None:
+    async with open_saver() as cp:
+        await cp.aput_thread("a", user_id="alice", metadata={"team": "red"})
+        await cp.aput_thread("b", user_id="alice")
+        await graph_of(cp, approve).ainvoke(said("hi"), on("c"))
+        counts = (
+            await cp.acount_threads(),
+            await cp.acount_threads(user_id="alice"),
+            await cp.acount_threads(thread_metadata={"team": "red"}),
+            await cp.acount_threads(status="interrupted"),
+            await cp.acount_threads(prefix="z"),
+        )
+    assert counts == (3, 2, 1, 1, 0)
+
+
 async def test_list_threads_lists_oldest_first_when_asked(open_saver: Any) -> None:
     async with open_saver() as cp:
         for tid in ("a", "b", "c"):

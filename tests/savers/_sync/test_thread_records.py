@@ -290,6 +290,21 @@ def test_list_threads_filters_by_the_metadata_put_thread_gave(open_saver: Any) -
     assert none == []
 
 
+def test_count_threads_counts_what_list_threads_finds(open_saver: Any) -> None:
+    with open_saver() as cp:
+        cp.put_thread("a", user_id="alice", metadata={"team": "red"})
+        cp.put_thread("b", user_id="alice")
+        graph_of(cp, approve).invoke(said("hi"), on("c"))
+        counts = (
+            cp.count_threads(),
+            cp.count_threads(user_id="alice"),
+            cp.count_threads(thread_metadata={"team": "red"}),
+            cp.count_threads(status="interrupted"),
+            cp.count_threads(prefix="z"),
+        )
+    assert counts == (3, 2, 1, 1, 0)
+
+
 def test_list_threads_lists_oldest_first_when_asked(open_saver: Any) -> None:
     with open_saver() as cp:
         for tid in ("a", "b", "c"):
