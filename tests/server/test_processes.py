@@ -59,19 +59,26 @@ async def test_a_run_started_through_one_process_is_resumed_through_the_other(
     assert after["status"] == "idle" and after["values"] == result
 
 
+async def held_in_one(pair: tuple[Server, Server], gate: Path) -> tuple[str, str, str]:
+    """A run of `held` started through the first server, until `gate` exists: its thread,
+    its run id, and the status the second server saw once it started."""
+    client = get_client(url=pair[0].url)
+    tid = (await client.threads.create())["thread_id"]
+    run = await client.runs.create(tid, "held", input=said(str(gate)))
+    return tid, run["run_id"], await status_becomes(pair[1], tid, "busy")
+
+
 async def test_a_thread_busy_in_one_process_is_busy_in_the_other(
     pair: tuple[Server, Server], tmp_path: Path
 ) -> None:
     one, two = (get_client(url=s.url) for s in pair)
-    tid = (await one.threads.create())["thread_id"]
     gate = tmp_path / "gate"
-    first = await one.runs.create(tid, "held", input=said(str(gate)))
-    busy = await status_becomes(pair[1], tid, "busy")
+    tid, first, busy = await held_in_one(pair, gate)
     with pytest.raises(ConflictError):
         await two.runs.create(tid, "held", input=said("x"), multitask_strategy="reject")
     queued = await two.runs.create(tid, "held", input=said(str(gate)), multitask_strategy="enqueue")
     gate.touch()
-    await one.runs.join(tid, first["run_id"])
+    await one.runs.join(tid, first)
     result = await two.runs.join(tid, queued["run_id"])
     assert busy == "busy" and len(result["messages"]) == 4
 
@@ -79,13 +86,10 @@ async def test_a_thread_busy_in_one_process_is_busy_in_the_other(
 async def test_a_run_of_another_process_is_joined(
     pair: tuple[Server, Server], tmp_path: Path
 ) -> None:
-    one, two = (get_client(url=s.url) for s in pair)
-    tid = (await one.threads.create())["thread_id"]
     gate = tmp_path / "gate"
-    run = await one.runs.create(tid, "held", input=said(str(gate)))
-    await status_becomes(pair[1], tid, "busy")
+    tid, run, _ = await held_in_one(pair, gate)
     gate.touch()
-    joined = await two.runs.join(tid, run["run_id"])
+    joined = await get_client(url=pair[1].url).runs.join(tid, run)
     assert joined["messages"][-1]["content"].startswith("released by gate")
 
 
@@ -93,14 +97,12 @@ async def test_a_run_of_another_process_is_found_running_then_done(
     pair: tuple[Server, Server], tmp_path: Path
 ) -> None:
     one, two = (get_client(url=s.url) for s in pair)
-    tid = (await one.threads.create())["thread_id"]
     gate = tmp_path / "gate"
-    run = await one.runs.create(tid, "held", input=said(str(gate)))
-    await status_becomes(pair[1], tid, "busy")
-    running = await two.runs.get(tid, run["run_id"])
+    tid, run, _ = await held_in_one(pair, gate)
+    running = await two.runs.get(tid, run)
     gate.touch()
-    await one.runs.join(tid, run["run_id"])
-    done = await two.runs.get(tid, run["run_id"])
+    await one.runs.join(tid, run)
+    done = await two.runs.get(tid, run)
     assert (running["status"], done["status"]) == ("running", "success")
     assert done["assistant_id"] == (await one.assistants.get("held"))["assistant_id"]
 
