@@ -26,6 +26,7 @@ from saver.cli.urls import ENV_URL, FORMS, open_saver, split_schema, sqlite_path
 from saver.errors import InvalidConfigError, StorageError
 from saver.importer import MigrateReport, migrate
 from saver.io.errors import open_error, postgres_errors, redact
+from saver.io.urls import scheme_of
 
 EXAMPLE = """example:
   saver migrate --from sqlite:///checkpoints.sqlite --to sqlite:///history.db
@@ -100,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
 @contextmanager
 def open_source(url: str) -> Iterator[BaseCheckpointSaver[Any]]:
     """LangGraph's own saver for `url`, on a read-only connection: migrate never writes there."""
-    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    scheme = scheme_of(url)
     if scheme == "sqlite":
         opened = _sqlite_source(url)
     elif scheme in ("postgresql", "postgres"):

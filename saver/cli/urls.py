@@ -11,6 +11,7 @@ from pathlib import Path
 from saver.errors import InvalidConfigError, StorageError
 from saver.io import HistorySaver, SqliteSaver
 from saver.io.errors import redact
+from saver.io.urls import scheme_of
 from saver.io.urls import split_schema as split_schema  # the migrate command's
 
 ENV_URL = "SAVER_URL"
@@ -49,7 +50,7 @@ def url_from(args: argparse.Namespace) -> str:
 def open_saver(url: str, *, namespace: str = "", create: bool = False) -> Iterator[HistorySaver]:
     """A SqliteSaver or PostgresSaver for `url`, closed on exit. Without `create`, a SQLite
     file that does not exist is an error rather than a new empty database."""
-    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    scheme = scheme_of(url)
     if scheme == "sqlite":
         path = sqlite_path(url)
         if not create and not Path(path).exists():

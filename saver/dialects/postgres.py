@@ -184,24 +184,20 @@ class PostgresDialect(Dialect):
     def leaf(
         self, path: tuple[str, ...], value: Any, column: str = "metadata"
     ) -> tuple[str, list[Any]]:
-        clause, args = self._metadata_leaf(path, value)
-        return clause.replace("metadata", column), args
-
-    def _metadata_leaf(self, path: tuple[str, ...], value: Any) -> tuple[str, list[Any]]:
         # Containment (@>) is what the GIN index on metadata answers.
         if value is None:  # like InMemorySaver: a missing key matches None too
-            return "COALESCE(jsonb_typeof(metadata #> %s::text[]), 'null') = 'null'", [list(path)]
+            return f"COALESCE(jsonb_typeof({column} #> %s::text[]), 'null') = 'null'", [list(path)]
         if isinstance(value, (bool, int, float)):  # Python equality: True == 1, 2 == 2.0
             same: list[Any] = [value]
             if isinstance(value, bool):
                 same.append(int(value))
             elif value in (0, 1):
                 same.append(bool(value))
-            clause = " OR ".join(["metadata @> %s::jsonb"] * len(same))
+            clause = " OR ".join([f"{column} @> %s::jsonb"] * len(same))
             return f"({clause})", [json.dumps(nest(path, v)) for v in same]
         if isinstance(value, str):
-            return "metadata @> %s::jsonb", [json.dumps(nest(path, value))]
-        return "(metadata @> %s::jsonb AND metadata #> %s::text[] = %s::jsonb)", [
+            return f"{column} @> %s::jsonb", [json.dumps(nest(path, value))]
+        return f"({column} @> %s::jsonb AND {column} #> %s::text[] = %s::jsonb)", [
             json.dumps(nest(path, value)),
             list(path),
             json.dumps(value),

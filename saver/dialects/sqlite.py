@@ -105,35 +105,29 @@ class SqliteDialect(Dialect):
     def leaf(
         self, path: tuple[str, ...], value: Any, column: str = "metadata"
     ) -> tuple[str, list[Any]]:
-        clause, args = self._metadata_leaf(path, value, column == "metadata")
-        return clause.replace("metadata", column), args
-
-    def _metadata_leaf(
-        self, path: tuple[str, ...], value: Any, indexed: bool
-    ) -> tuple[str, list[Any]]:
         p = _path(path)
         scalar = isinstance(value, (str, bool, int, float))
-        if indexed and len(path) == 1 and path[0] in self.indexed and scalar:
+        if column == "metadata" and len(path) == 1 and path[0] in self.indexed and scalar:
             kinds = "('text')" if isinstance(value, str) else "('integer', 'real', 'true', 'false')"
             return f"({self._indexed(path[0])} = ? AND json_type(metadata, ?) IN {kinds})", [
                 int(value) if isinstance(value, bool) else value,
                 p,
             ]
         if value is None:  # like InMemorySaver: a missing key matches None too
-            return "COALESCE(json_type(metadata, ?), 'null') = 'null'", [p]
+            return f"COALESCE(json_type({column}, ?), 'null') = 'null'", [p]
         if isinstance(value, (bool, int, float)):  # Python equality: True == 1, 2 == 2.0
             return (
-                "(json_type(metadata, ?) IN ('integer', 'real', 'true', 'false') "
-                "AND json_extract(metadata, ?) = ?)",
+                f"(json_type({column}, ?) IN ('integer', 'real', 'true', 'false') "
+                f"AND json_extract({column}, ?) = ?)",
                 [p, p, int(value) if isinstance(value, bool) else value],
             )
         if isinstance(value, str):
-            return "(json_type(metadata, ?) = 'text' AND json_extract(metadata, ?) = ?)", [
+            return f"(json_type({column}, ?) = 'text' AND json_extract({column}, ?) = ?)", [
                 p,
                 p,
                 value,
             ]
-        return "json_extract(metadata, ?) = json(?)", [p, json.dumps(value)]
+        return f"json_extract({column}, ?) = json(?)", [p, json.dumps(value)]
 
 
 SQLITE = SqliteDialect()

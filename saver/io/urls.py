@@ -17,6 +17,11 @@ PrepareThreshold = int | None | Literal["auto"]
 SCHEMES = ("postgresql://", "postgres://")
 
 
+def scheme_of(url: str) -> str:
+    """`sqlite`, `postgresql`, `postgres`...: what a URL starts with, lower case ("" if none)."""
+    return url.split("://", 1)[0].lower() if "://" in url else ""
+
+
 def take_params(url: str, names: tuple[str, ...]) -> tuple[str, dict[str, str]]:
     """Take the query parameters `names` out of `url`, each given at most once, and leave the
     rest as written. (By hand: urlunsplit turns `postgresql:///db` into `postgresql:/db`, and

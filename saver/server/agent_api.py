@@ -53,13 +53,12 @@ CHECKPOINT_KEYS = ("checkpoint_id", "checkpoint_ns", "checkpoint_map")  # what a
 def aimed(thread_id: str, body: Mapping[str, Any], *names: str) -> dict[str, Any]:
     """The configurable of `thread_id` at the checkpoint the body names (`checkpoint`, an
     object, and any of `names`, a checkpoint id); nothing else of the body reaches it."""
-    configurable: dict[str, Any] = {"thread_id": thread_id, "checkpoint_ns": ""}
-    checkpoint = take(body, "checkpoint", dict, {})
-    configurable.update({k: checkpoint[k] for k in CHECKPOINT_KEYS if checkpoint.get(k)})
+    given = take(body, "checkpoint", dict, {})
+    checkpoint = {k: given[k] for k in CHECKPOINT_KEYS if given.get(k)}
     for name in names:
         if take(body, name, str):
-            configurable["checkpoint_id"] = body[name]
-    return configurable
+            checkpoint["checkpoint_id"] = body[name]
+    return dict(wire.config_of(thread_id, checkpoint)["configurable"])
 
 
 async def idle(ctx: ServerContext, thread_id: str, what: str) -> ThreadInfo:
@@ -138,18 +137,20 @@ async def search_threads(ctx: Ctx, body: JsonBody) -> Any:
         found = [await ctx.saver.aget_thread(str(t)) for t in ids]
         infos = [t for t in found if t is not None][offset : offset + limit]
     else:
-        infos = await ctx.saver.alist_threads(limit=limit, offset=offset, **_thread_query(body))
+        order = _thread_order(body)
+        infos = await ctx.saver.alist_threads(
+            limit=limit, offset=offset, **_thread_filters(body), **order
+        )
     return [await ctx.thread_dict(t) for t in infos]
 
 
 @router.post("/threads/count", tags=["threads"])
 async def count_threads(ctx: Ctx, body: JsonBody) -> int:
-    query = _thread_query(body)
-    del query["sort"], query["ascending"]
-    return int(await ctx.saver.acount_threads(**query))
+    return int(await ctx.saver.acount_threads(**_thread_filters(body)))
 
 
-def _thread_query(body: Mapping[str, Any]) -> dict[str, Any]:
+def _thread_filters(body: Mapping[str, Any]) -> dict[str, Any]:
+    """What a thread search or count filters on, as list_threads and count_threads take it."""
     status = take(body, "status", str)
     if status is not None and status not in STATUSES:
         raise HTTPException(422, detail=f"status must be one of {list(STATUSES)}")
@@ -157,18 +158,17 @@ def _thread_query(body: Mapping[str, Any]) -> dict[str, Any]:
         raise HTTPException(
             422, detail="values: searching threads by their values is not supported"
         )
+    return {"thread_metadata": take(body, "metadata", dict), "status": status}
+
+
+def _thread_order(body: Mapping[str, Any]) -> dict[str, Any]:
     sort_by = take(body, "sort_by", str, "updated_at")
     sort_order = take(body, "sort_order", str, "desc")
     if sort_by not in SORT_BY or sort_order not in ("asc", "desc"):
         raise HTTPException(
             422, detail=f"sort_by must be one of {sorted(SORT_BY)} and sort_order asc or desc"
         )
-    return {
-        "thread_metadata": take(body, "metadata", dict),
-        "status": status,
-        "sort": SORT_BY[sort_by],
-        "ascending": sort_order == "asc",
-    }
+    return {"sort": SORT_BY[sort_by], "ascending": sort_order == "asc"}
 
 
 @router.get("/threads/{thread_id}", tags=["threads"])
@@ -270,7 +270,7 @@ async def get_history(ctx: Ctx, thread_id: str, body: JsonBody) -> Any:
 # --- runs ------------------------------------------------------------------------------------
 
 
-async def _start(ctx: ServerContext, thread_id: str | None, body: Json) -> Run:
+async def start_run(ctx: ServerContext, thread_id: str | None, body: Json) -> Run:
     """A run of the body's assistant on the thread (None: a thread of its own, deleted when
     the run ends), checked before anything is written."""
     if take(body, "assistant_id", str) is None:
@@ -299,8 +299,7 @@ async def _started(ctx: ServerContext, thread_id: str, assistant: Any, body: Jso
             "assistant_id": assistant.assistant_id,
         },
     )
-    metadata = {**info.thread_metadata, **take(body, "metadata", dict, {})}
-    run = await ctx.runs.start(thread_id, assistant, body, metadata)
+    run = await ctx.runs.start(thread_id, assistant, body, info.thread_metadata)
     if body.get("on_completion") == "delete":
         run.done_callbacks.append(lambda: ctx.saver.adelete_thread(run.thread_id))
     return run
@@ -313,7 +312,7 @@ def _located(run: Run) -> dict[str, str]:
 
 @router.post("/threads/{thread_id}/runs", tags=["runs"])
 async def create_run(ctx: Ctx, thread_id: str, body: RequiredBody) -> Any:
-    run = await _start(ctx, thread_id, body)
+    run = await start_run(ctx, thread_id, body)
     return wire.WireResponse(
         run.as_dict(), headers={"Content-Location": _located(run)["Content-Location"]}
     )
@@ -321,12 +320,12 @@ async def create_run(ctx: Ctx, thread_id: str, body: RequiredBody) -> Any:
 
 @router.post("/threads/{thread_id}/runs/wait", tags=["runs"])
 async def wait_run(ctx: Ctx, thread_id: str, body: RequiredBody) -> Any:
-    return await _wait(await _start(ctx, thread_id, body))
+    return await _wait(await start_run(ctx, thread_id, body))
 
 
 @router.post("/runs/wait", tags=["runs"])
 async def wait_stateless_run(ctx: Ctx, body: RequiredBody) -> Any:
-    return await _wait(await _start(ctx, None, body))
+    return await _wait(await start_run(ctx, None, body))
 
 
 async def _wait(run: Run) -> Any:
@@ -336,12 +335,12 @@ async def _wait(run: Run) -> Any:
 
 @router.post("/threads/{thread_id}/runs/stream", tags=["runs"])
 async def stream_run(ctx: Ctx, thread_id: str, body: RequiredBody) -> Any:
-    return _streamed(await _start(ctx, thread_id, body))
+    return _streamed(await start_run(ctx, thread_id, body))
 
 
 @router.post("/runs/stream", tags=["runs"])
 async def stream_stateless_run(ctx: Ctx, body: RequiredBody) -> Any:
-    return _streamed(await _start(ctx, None, body))
+    return _streamed(await start_run(ctx, None, body))
 
 
 def _streamed(run: Run) -> StreamingResponse:

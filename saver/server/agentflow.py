@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 
 from saver.server import wire
-from saver.server.agent_api import page, take
+from saver.server.agent_api import page, start_run, take
 from saver.server.context import Ctx, RequiredBody
 
 router = APIRouter(prefix="/v1", tags=["agentflow"], route_class=wire.WireRoute)
@@ -28,15 +28,17 @@ async def invoke(ctx: Ctx, body: RequiredBody) -> Any:
     thread_id = config.get("thread_id") or (config.get("configurable") or {}).get("thread_id")
     if not isinstance(thread_id, str) or not thread_id:
         raise HTTPException(422, detail="config.thread_id: a thread id is required")
-    before = await ctx.saver.aget_thread(thread_id)
-    known = set()
-    if before is not None and before.head_id is not None:
-        known = {m.message_id for m in await ctx.saver.alist_messages(_on(thread_id), limit=10**6)}
-    await ctx.saver.aput_thread(
-        thread_id, metadata={"graph_id": assistant.graph_id, "assistant_id": assistant.assistant_id}
-    )
-    run = await ctx.runs.start(
-        thread_id, assistant, {"input": {"messages": messages}}, {"graph_id": assistant.graph_id}
+    head = await ctx.saver.aget_tuple(wire.config_of(thread_id))
+    before = head.checkpoint["channel_values"].get("messages", []) if head else []
+    known = {getattr(m, "id", None) for m in before}
+    run = await start_run(
+        ctx,
+        thread_id,
+        {
+            "assistant_id": assistant.graph_id,
+            "input": {"messages": messages},
+            "if_not_exists": "create",
+        },
     )
     await run.done.wait()
     result = wire.encode(run.result or {})
@@ -73,7 +75,7 @@ async def messages(
     limit, offset = page({"limit": limit, "offset": offset})
     await ctx.thread(thread_id)
     found = await ctx.saver.alist_messages(
-        _on(thread_id), search=search, offset=offset, limit=limit
+        wire.config_of(thread_id), search=search, offset=offset, limit=limit
     )
     return {
         "thread_id": thread_id,
@@ -101,7 +103,3 @@ def _thread(info: Any) -> dict[str, Any]:
     out = info.as_dict()
     out.pop("waiting", None)
     return out
-
-
-def _on(thread_id: str) -> Any:
-    return {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Body, Depends, HTTPException, Request
-from langchain_core.runnables import RunnableConfig
 
 from saver.core.views import ThreadInfo
 from saver.server import wire
@@ -86,8 +85,7 @@ class ServerContext:
         """A thread with its head's values and the interrupts it waits on."""
         if info.head_id is None:
             return wire.thread(info)
-        config = {"configurable": {"thread_id": info.thread_id, "checkpoint_ns": ""}}
-        head = await self.saver.aget_tuple(config)
+        head = await self.saver.aget_tuple(wire.config_of(info.thread_id))
         if head is None:
             return wire.thread(info)
         interrupts = wire.interrupts_of(head.pending_writes)
@@ -114,9 +112,7 @@ class ServerContext:
     ) -> dict[str, Any]:
         """A thread's state (its head's, or `checkpoint`'s) as `threads.get_state` gives it:
         through its graph where the server has one, else from the checkpoint alone."""
-        configurable = {"thread_id": thread_id, "checkpoint_ns": ""}
-        configurable.update({k: v for k, v in (checkpoint or {}).items() if v is not None})
-        config: RunnableConfig = {"configurable": configurable}
+        config = wire.config_of(thread_id, checkpoint)
         if len(self.assistants) == 1:  # no need to read the thread to know its graph
             assistant: Assistant | None = next(iter(self.assistants.values()))
         else:

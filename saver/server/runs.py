@@ -229,7 +229,7 @@ class Runs:
         info = await self.saver.aget_thread(thread_id)
         if info is None:
             return None
-        config = {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
+        config = wire.config_of(thread_id)
         found = [t async for t in self.saver.alist(config, filter={"run_id": run_id}, limit=1)]
         if info.run_id == run_id:
             status = "running" if info.status == "busy" else "error"
@@ -258,9 +258,7 @@ class Runs:
             found = await self.saver.aget_thread(thread_id)
             if found is None or found.run_id != run_id or found.status != "busy":
                 return
-            async with self._freed:
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._freed.wait(), POLL)
+            await self._freed_or_poll()
 
     # --- a run's life ---------------------------------------------------------------------
 
@@ -279,9 +277,14 @@ class Runs:
 
     async def _claim(self, run: Run) -> None:
         while not await self.saver.aclaim_thread(run.thread_id, run.run_id, lease=self.lease):
-            async with self._freed:
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._freed.wait(), POLL)
+            await self._freed_or_poll()
+
+    async def _freed_or_poll(self) -> None:
+        """Until a run of this process lets a thread go, or POLL seconds (another process's
+        run lets go of its thread without a word to this one)."""
+        async with self._freed:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._freed.wait(), POLL)
 
     async def _renew(self, run: Run) -> None:
         """Extend the run's lease while it lives; a run whose lease another run took stops

@@ -8,13 +8,14 @@ from typing import Any
 from saver.errors import InvalidConfigError
 from saver.io import AsyncSqliteSaver
 from saver.io.errors import redact
+from saver.io.urls import scheme_of
 
 POOL_SIZE = 8  # PostgreSQL connections per server process: requests and runs read in parallel
 POOL_TIMEOUT = 5.0  # seconds a request waits for a connection before it is answered 503
 
 
 async def open_saver(url: str, namespace: str = "") -> Any:
-    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    scheme = scheme_of(url)
     saver: Any
     if scheme == "sqlite":
         saver = AsyncSqliteSaver.from_conn_string(url, namespace=namespace)

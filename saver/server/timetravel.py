@@ -40,14 +40,16 @@ async def diff(
 ) -> Any:
     """What changed, channel by channel, from checkpoint `from` to checkpoint `to`."""
     await ctx.thread(thread_id)
-    later = await ctx.saver.aget_tuple(_at(thread_id, to))
+    later = await ctx.saver.aget_tuple(wire.config_of(thread_id, {"checkpoint_id": to}))
     if later is None:
         raise HTTPException(404, detail=f"Checkpoint {to} not found in thread {thread_id}")
     earlier_id = from_ or (later.parent_config or {}).get("configurable", {}).get("checkpoint_id")
     if earlier_id is None:
         raise HTTPException(422, detail="from: the checkpoint has no parent; give one")
     try:
-        changes = await ctx.saver.adiff(_at(thread_id, earlier_id), later.config)
+        changes = await ctx.saver.adiff(
+            wire.config_of(thread_id, {"checkpoint_id": earlier_id}), later.config
+        )
     except InvalidConfigError as e:
         raise HTTPException(404, detail=str(e)) from None
     return {
@@ -56,10 +58,3 @@ async def diff(
         "to": later.config["configurable"]["checkpoint_id"],
         "changes": [c.as_dict() for c in changes],
     }
-
-
-def _at(thread_id: str, checkpoint_id: str | None) -> Any:
-    configurable = {"thread_id": thread_id, "checkpoint_ns": ""}
-    if checkpoint_id:
-        configurable["checkpoint_id"] = checkpoint_id
-    return {"configurable": configurable}

@@ -18,6 +18,7 @@ from uuid import UUID
 import orjson
 from fastapi import Response
 from fastapi.routing import APIRoute
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import CheckpointTuple
 from langgraph.types import Interrupt, Send, StateSnapshot
 
@@ -117,6 +118,14 @@ def visible(values: Any) -> Any:
     return {
         k: v for k, v in values.items() if k not in HIDDEN and not str(k).startswith(HIDDEN_PREFIX)
     }
+
+
+def config_of(thread_id: str, checkpoint: Mapping[str, Any] | None = None) -> RunnableConfig:
+    """The config of a thread's root namespace, at `checkpoint`'s id (and namespace, map)
+    where it names them, else at the head."""
+    configurable = {"thread_id": thread_id, "checkpoint_ns": ""}
+    configurable.update({k: v for k, v in (checkpoint or {}).items() if v is not None})
+    return {"configurable": configurable}
 
 
 def checkpoint_ref(config: Mapping[str, Any] | None) -> dict[str, Any] | None:
