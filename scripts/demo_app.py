@@ -78,6 +78,10 @@ def main() -> None:
 
         print(f"\n== history now holds {len(list(graph.get_state_history(config)))} checkpoints")
         print("   (the replay and the fork are branches; nothing was overwritten)")
+    print(
+        "\nSee the fork tree in a browser: .venv/bin/saver serve "
+        f"sqlite:///{path}\nthen open http://127.0.0.1:8000/thread/demo-chat"
+    )
 
 
 if __name__ == "__main__":

@@ -598,8 +598,16 @@ WHERE namespace = ?
 SELECT MAX(version)
 FROM history_migrations;
 
+-- SELECT_STEPS
+SELECT checkpoint_id, parent_checkpoint_id, type, checkpoint, blob_versions, metadata
+FROM history_checkpoints
+WHERE thread_id = ?
+  AND namespace = ?
+  AND checkpoint_ns = ?
+ORDER BY checkpoint_id DESC;
+
 -- SELECT_TASK_PATHS
-SELECT DISTINCT checkpoint_id, task_id, task_path
+SELECT DISTINCT checkpoint_id, task_id, task_path, channel
 FROM history_writes
 WHERE thread_id = ?
   AND namespace = ?
@@ -712,6 +720,15 @@ FROM
    GROUP BY p.thread_id, x.checkpoint_ns) AS per_ns
 GROUP BY thread_id
 ORDER BY thread_id;
+
+-- SELECT_TRIGGER_BLOBS
+SELECT channel, version
+FROM history_blobs
+WHERE thread_id = ?
+  AND namespace = ?
+  AND checkpoint_ns = ?
+  AND (channel = '__start__'
+       OR substr(channel, 1, 10) = 'branch:to:');
 
 -- SELECT_WRITE_STATS_OF
 WITH n(namespace) AS

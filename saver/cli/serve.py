@@ -18,7 +18,8 @@ EXAMPLE = """examples:
   SAVER_TOKEN=s3cret saver serve postgresql://db/app --graph my_app.graphs:graph \\
       --host 0.0.0.0 --workers 2
 
-Then point langgraph-sdk at it: get_client(url="http://127.0.0.1:8000").
+Then open http://127.0.0.1:8000/ for threads, fork trees and approvals, or point
+langgraph-sdk at it: get_client(url="http://127.0.0.1:8000").
 Without --graph the server shows history but runs nothing. A --host beyond loopback needs a
 token (--token or $SAVER_TOKEN), sent as Authorization: Bearer <token>."""
 LOOPBACK = ("localhost",)
@@ -54,6 +55,9 @@ def add_parser(commands: Any) -> None:
     p.add_argument("--lease", type=float, default=30.0, metavar="SECONDS",
                    help="how long a run holds its thread between renewals; a run of a process "
                    "that died shows as error after this (default 30)")  # fmt: skip
+    p.add_argument("--ui-path", default="/", metavar="PATH",
+                   help="where the web pages live (default /)")  # fmt: skip
+    p.add_argument("--no-ui", action="store_true", help="serve the API only, no web pages")
     p.set_defaults(run=run)
 
 
@@ -77,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
             f"--host {args.host} is reachable from other machines: give a token "
             "(--token or $SAVER_TOKEN)"
         )
+    if not args.ui_path.startswith("/"):
+        raise InvalidConfigError(f"--ui-path must start with /, got {args.ui_path!r}")
     if args.lease <= 0:
         raise InvalidConfigError("--lease must be a positive number of seconds")
     graphs = parse_graph_options(args.graph)
@@ -94,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
             "cors": args.cors,
             "max_body": args.max_body,
             "lease": args.lease,
+            "ui_path": None if args.no_ui else args.ui_path,
         }
     )
     uvicorn.run(

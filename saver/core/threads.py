@@ -250,7 +250,48 @@ def thread_ids(ctx: Context, after: str, limit: int) -> Plan[list[str]]:
 def task_paths(ctx: Context, thread_id: str, checkpoint_ns: str) -> Plan[dict[str, str]]:
     """task_id -> task_path of every write of a thread's namespace (the node that wrote)."""
     found = yield Stmt(ctx.dialect.SELECT_TASK_PATHS, (thread_id, ctx.namespace, checkpoint_ns))
-    return {task_id: path or "" for _, task_id, path in found}
+    return {task_id: path or "" for _, task_id, path, _ in found}
+
+
+def steps(ctx: Context, thread_id: str, checkpoint_ns: str) -> Plan[list[views.Step]]:
+    """A namespace's history, newest first, without reading one channel value or write: what
+    ran, what runs next and whether an interrupt waits, from the checkpoints' own rows, the
+    channels their writes name, and which task-starting channels hold a value (each step's
+    `interrupts` is empty)."""
+    scope = (thread_id, ctx.namespace, checkpoint_ns)
+    rows = yield Stmt(ctx.dialect.SELECT_STEPS, scope)
+    written = yield Stmt(ctx.dialect.SELECT_TASK_PATHS, scope)
+    triggers = set((yield Stmt(ctx.dialect.SELECT_TRIGGER_BLOBS, scope)))
+    channels: dict[str, list[tuple[str, str, None]]] = {}
+    paths: dict[str, str] = {}
+    for checkpoint_id, task_id, path, channel in written:
+        channels.setdefault(checkpoint_id, []).append((task_id, channel, None))
+        paths[task_id] = path or ""
+    out = []
+    for checkpoint_id, parent_id, type_, data, versions, metadata in rows:
+        where = f"thread {thread_id!r} checkpoint {checkpoint_id!r}"
+        try:
+            body = ctx.serde.loads_typed((type_, codec.unpack(type_, bytes(data), where)))
+        except CorruptRowError:
+            raise
+        except Exception as exc:
+            raise CorruptRowError(f"{where}: cannot deserialise checkpoint: {exc}") from exc
+        if not isinstance(body, dict):
+            raise CorruptRowError(f"{where}: stored checkpoint is not a mapping")
+        held = body.get("channel_versions") or codec.load_json(versions, where, "blob_versions")
+        # Only which task-starting channels hold a value matters here, not the values.
+        body["channel_values"] = {c: True for c, v in held.items() if (c, str(v)) in triggers}
+        step = views.Step.of(
+            checkpoint_id,
+            parent_id,
+            checkpoint_ns,
+            codec.load_json(metadata, where),
+            body,
+            channels.get(checkpoint_id, []),
+            paths,
+        )
+        out.append(step)
+    return out
 
 
 # --- export and import ---------------------------------------------------------------------

@@ -94,6 +94,48 @@ class Step:
         out["interrupts"] = [jsonable(v) for v in self.interrupts]
         return out
 
+    @classmethod
+    def of(
+        cls,
+        checkpoint_id: str,
+        parent_id: str | None,
+        checkpoint_ns: str,
+        metadata: Mapping[str, Any] | None,
+        checkpoint: Mapping[str, Any],
+        writes: Iterable[tuple[str, str, Any]],
+        paths: Mapping[str, str],
+    ) -> Step:
+        """A step from a checkpoint and its pending writes (task, channel, value); `paths` maps
+        task ids to their task paths."""
+        by_node: dict[str, list[str]] = defaultdict(list)
+        interrupts: list[Any] = []
+        interrupted = resumed = False
+        for task_id, channel, value in writes:
+            if channel == INTERRUPT:
+                interrupted = True
+                if value is not None:
+                    interrupts.extend(value if isinstance(value, (list, tuple)) else [value])
+            resumed = resumed or channel == RESUME
+            if not channel.startswith(BRANCH) and channel not in (INTERRUPT, RESUME):
+                by_node[node_of(paths.get(task_id, ""), task_id)].append(channel)
+        values = checkpoint.get("channel_values", {})
+        nexts = sorted(ch[len(BRANCH) :] for ch in values if ch.startswith(BRANCH))
+        if "__start__" in values:
+            nexts.insert(0, "__start__")
+        step = (metadata or {}).get("step")
+        return cls(
+            step if isinstance(step, int) else None,
+            checkpoint_id,
+            parent_id,
+            checkpoint_ns,
+            (metadata or {}).get("source"),
+            checkpoint.get("ts"),
+            dict(by_node),
+            nexts,
+            [getattr(i, "value", i) for i in interrupts],
+            interrupted and not resumed,
+        )
+
 
 def node_of(task_path: str, task_id: str) -> str:
     """`~__pregel_pull, agent` -> `agent`; a push task keeps its path; no path, the task id."""
@@ -107,31 +149,14 @@ def step_of(t: CheckpointTuple, paths: Mapping[str, str]) -> Step:
     """`paths` maps this checkpoint's task ids to their task paths (stored with writes)."""
     conf = t.config["configurable"]
     parent = (t.parent_config or {}).get("configurable", {}).get("checkpoint_id")
-    writes: dict[str, list[str]] = defaultdict(list)
-    interrupts: list[Any] = []
-    resumed = False
-    for task_id, channel, value in t.pending_writes or []:
-        if channel == INTERRUPT:
-            interrupts.extend(value if isinstance(value, (list, tuple)) else [value])
-        resumed = resumed or channel == RESUME
-        if not channel.startswith(BRANCH) and channel not in (INTERRUPT, RESUME):
-            writes[node_of(paths.get(task_id, ""), task_id)].append(channel)
-    values = t.checkpoint.get("channel_values", {})
-    nexts = sorted(ch[len(BRANCH) :] for ch in values if ch.startswith(BRANCH))
-    if "__start__" in values:
-        nexts.insert(0, "__start__")
-    step = t.metadata.get("step") if t.metadata else None
-    return Step(
-        step if isinstance(step, int) else None,
+    return Step.of(
         conf["checkpoint_id"],
         parent,
         conf.get("checkpoint_ns", ""),
-        (t.metadata or {}).get("source"),
-        t.checkpoint.get("ts"),
-        dict(writes),
-        nexts,
-        [getattr(i, "value", i) for i in interrupts],
-        bool(interrupts) and not resumed,
+        t.metadata,
+        t.checkpoint,
+        t.pending_writes or [],
+        paths,
     )
 
 

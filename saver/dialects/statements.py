@@ -137,8 +137,23 @@ SELECT checkpoint_id, parent_checkpoint_id, {step:metadata} FROM {checkpoints}
 WHERE thread_id = ? AND namespace = ? AND checkpoint_ns = ?
 """
 SELECT_TASK_PATHS = """
-SELECT DISTINCT checkpoint_id, task_id, task_path FROM {writes}
+SELECT DISTINCT checkpoint_id, task_id, task_path, channel FROM {writes}
 WHERE thread_id = ? AND namespace = ? AND checkpoint_ns = ?
+"""
+# One namespace's checkpoints without a channel value: a history's rows, read cheaply
+# (core/threads.py: steps).
+SELECT_STEPS = """
+SELECT checkpoint_id, parent_checkpoint_id, type, checkpoint, {json_text:blob_versions},
+    {json_text:metadata}
+FROM {checkpoints} WHERE thread_id = ? AND namespace = ? AND checkpoint_ns = ?
+ORDER BY checkpoint_id DESC
+"""
+# The stored values of the channels that start a task: a step whose versions name one of
+# these runs that task next.
+SELECT_TRIGGER_BLOBS = """
+SELECT channel, version FROM {blobs}
+WHERE thread_id = ? AND namespace = ? AND checkpoint_ns = ?
+    AND (channel = '__start__' OR substr(channel, 1, 10) = 'branch:to:')
 """
 # A thread's rows as they are stored (core/threads.py: export, import, copy across).
 EXPORT_CHECKPOINTS = """

@@ -224,21 +224,28 @@ async def get_state_of_checkpoint(ctx: Ctx, thread_id: str, body: JsonBody) -> A
 
 @router.post("/threads/{thread_id}/state", tags=["state"])
 async def update_state(ctx: Ctx, thread_id: str, body: JsonBody) -> Any:
+    configurable = aimed(thread_id, body, "checkpoint_id")  # an old checkpoint: a fork
+    as_node = take(body, "as_node", str)
+    config = await updated_state(ctx, thread_id, configurable, body.get("values"), as_node)
+    ref = wire.checkpoint_ref(config)
+    return {"checkpoint": ref, "configurable": ref, "checkpoint_id": ref and ref["checkpoint_id"]}
+
+
+async def updated_state(
+    ctx: ServerContext, thread_id: str, configurable: Json, values: Any, as_node: str | None
+) -> RunnableConfig:
+    """update_state through the thread's graph, on an idle thread; the new checkpoint's config."""
     assistant = ctx.graph_of(await idle(ctx, thread_id, "update_state"))
     if assistant is None:
         raise HTTPException(409, detail="update_state needs a graph: start the server with --graph")
-    configurable = aimed(thread_id, body, "checkpoint_id")  # an old checkpoint: a fork
-    as_node = take(body, "as_node", str)
     if as_node is not None and as_node not in assistant.graph.nodes:
         raise HTTPException(422, detail=f"as_node: no node {as_node!r} in the graph")
     try:
-        config = await assistant.graph.aupdate_state(
-            {"configurable": configurable}, body.get("values"), as_node=as_node
+        return await assistant.graph.aupdate_state(
+            {"configurable": configurable}, values, as_node=as_node
         )
     except (InvalidUpdateError, ValueError) as e:  # what the graph refuses, as it says it
         raise HTTPException(422, detail=f"values: {e}"[:1000]) from None
-    ref = wire.checkpoint_ref(config)
-    return {"checkpoint": ref, "configurable": ref, "checkpoint_id": ref and ref["checkpoint_id"]}
 
 
 @router.post("/threads/{thread_id}/history", tags=["state"])

@@ -15,7 +15,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 
 from saver.errors import InvalidConfigError, StorageError, TransientStorageError
-from saver.server import agent_api, agentflow, metrics, timetravel
+from saver.server import agent_api, agentflow, metrics, timetravel, ui
 from saver.server.context import ServerContext, Settings
 from saver.server.graphs import assistants
 from saver.server.guard import Guard
@@ -36,15 +36,19 @@ def create_app(
     cors: list[str] | None = None,
     max_body: int = 10 * 1024 * 1024,
     lease: float = 30.0,
+    ui_path: str | None = "/",
 ) -> FastAPI:
     """An app serving `checkpointer`: an async saver of this package, opened and closed by
-    the caller, or a URL, which the app opens on startup (as `saver serve` does). `graph` (a StateGraph or a graph compiled without a checkpointer)
-    is the assistant "agent"; `graphs` names several. Without a graph the app serves
-    history only. `token`: every route but /healthz needs `Authorization: Bearer <token>`."""
+        the caller, or a URL, which the app opens on startup (as `saver serve` does). `graph` (a StateGraph or a graph compiled without a checkpointer)
+        is the assistant "agent"; `graphs` names several. Without a graph the app serves
+        history only. `token`: every route but /healthz needs `Authorization: Bearer <token>`
+    (the pages ask for it once). `ui_path`: where the web pages live (None: no pages)."""
     named = dict(graphs or {})
     if graph is not None:
         named.setdefault("agent", graph)
-    settings = Settings(token, read_only, list(cors or []), max_body, lease)
+    if ui_path is not None and not ui_path.startswith("/"):
+        raise ValueError(f"ui_path must start with /, got {ui_path!r}")
+    settings = Settings(token, read_only, list(cors or []), max_body, lease, ui_path)
     ctx = ServerContext(None, {}, settings, None)
 
     def serve(opened: Any) -> None:
@@ -79,6 +83,8 @@ def create_app(
     app.include_router(agent_api.router)
     app.include_router(agentflow.router)
     app.include_router(timetravel.router)
+    if ui_path is not None:
+        ui.mount(app, ui_path)
     _add_health(app, ctx)
     _add_error_handlers(app)
     app.add_middleware(Guard, settings=settings)  # errors of any other kind: guard.py

@@ -23,6 +23,7 @@ class Settings:
     cors: list[str] = field(default_factory=list)
     max_body: int = 10 * 1024 * 1024  # bytes in a request body
     lease: float = 30.0  # seconds a run holds its thread between renewals
+    ui_path: str | None = "/"  # where the web pages live; None: no pages
 
 
 class StateCache:

@@ -10,11 +10,13 @@ import re
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import HTTPException
 
 from saver.server import metrics
 from saver.server.context import Settings
+from saver.server.ui import security
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -77,10 +79,21 @@ class Guard:
 
     def _refusal(self, scope: Scope, path: str) -> tuple[int, str] | None:
         token = self.settings.token
-        if token and path not in OPEN and not _authorized(scope, token.encode()):
-            return 401, "missing or wrong token: send Authorization: Bearer <token>"
         method = scope["method"]
-        read = method == "POST" and READS.fullmatch(path) is not None
+        page = security.page_path(path, self.settings.ui_path)
+        if token and path not in OPEN and not _authorized(scope, token.encode()):
+            if page is None:
+                return 401, "missing or wrong token: send Authorization: Bearer <token>"
+            if not (
+                page.startswith(security.OPEN_PAGES) or security.has_session(_cookies(scope), token)
+            ):
+                if method == "GET":  # a person at a browser: the page that asks for the token
+                    pages = scope.get("root_path", "") + (self.settings.ui_path or "").rstrip("/")
+                    query = scope.get("query_string", b"").decode("latin-1")
+                    came = pages + page + (f"?{query}" if query else "")
+                    return 303, f"{pages}/login?next={quote(came, safe='')}"
+                return 401, "log in first: this server needs its token"
+        read = method == "POST" and (READS.fullmatch(path) is not None or page == "/login")
         if self.settings.read_only and method in MUTATING and not read:
             return 405, "this server is read-only (--read-only)"
         length = _header(scope, b"content-length")
@@ -118,6 +131,11 @@ class _TooLarge(HTTPException):
         super().__init__(413, detail=f"request body over {limit} bytes")
 
 
+def _cookies(scope: Scope) -> dict[str, str]:
+    pairs = (part.strip().partition("=") for part in _header(scope, b"cookie").split(";"))
+    return {name: value for name, sep, value in pairs if sep}
+
+
 def _header(scope: Scope, name: bytes) -> str:
     for key, value in scope.get("headers", ()):
         if key.lower() == name:
@@ -126,6 +144,12 @@ def _header(scope: Scope, name: bytes) -> str:
 
 
 async def _answer(send: Send, status: int, detail: str) -> None:
+    """A refusal as JSON naming it; 303: `detail` is where to go instead."""
+    if status == 303:
+        headers = [(b"location", detail.encode()), (b"content-length", b"0")]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+        return
     body = json.dumps({"detail": detail}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     if status == 401:

@@ -1,6 +1,6 @@
 """Ours against LangGraph's savers on the same chat graph, in one run, as ratios.
 
-    scripts/bench [--backend sqlite|postgres|retention|storage|drivers|server|all] [--turns N] [--quick]
+    scripts/bench [--backend sqlite|postgres|retention|storage|drivers|server|pages|all] [--turns N] [--quick]
                   [--json PATH] [--plot PATH] [--same-sync]
     scripts/bench --scale [--backend sqlite|postgres|all] [--levels 1000,100000,1000000]
                   [--calls 30] [--json PATH]
@@ -9,7 +9,8 @@
 runs chat.py; `--backend postgres` (or `all`) postgres.py; `--backend retention` (or `all`)
 retention.py: cleanup on both databases; `--backend storage` (or `all`) storage.py;
 `--backend drivers` (or `all`) drivers.py: asyncpg against psycopg, CPU per turn; `--backend
-server` (or `all`) server.py: `saver serve` under 32 clients against `langgraph dev`. `--scale`
+server` (or `all`) server.py: `saver serve` under 32 clients against `langgraph dev`; `--backend
+pages` (or `all`) pages.py: the web pages' time to first render. `--scale`
 runs scale.py instead of all of these. `--json` writes {backend: its numbers}.
 """
 
@@ -21,12 +22,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from scripts.benchmarks import chat, drivers, postgres, retention, scale, server, storage
+from scripts.benchmarks import chat, drivers, pages, postgres, retention, scale, server, storage
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.splitlines()[0])
-    backends = ("sqlite", "postgres", "retention", "storage", "drivers", "server", "all")
+    backends = ("sqlite", "postgres", "retention", "storage", "drivers", "server", "pages", "all")
     parser.add_argument("--backend", choices=backends, default="all", help="default: all")
     parser.add_argument("--turns", type=int, help="SQLite: user turns in the chat (default 200)")
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
@@ -73,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.backend in ("server", "all"):
         print("\n=== saver serve ===" if out else "=== saver serve ===", flush=True)
         out["server"] = server.run(quick=args.quick, turns=args.turns or 200)
+    if args.backend in ("pages", "all"):
+        print("\n=== web pages ===" if out else "=== web pages ===", flush=True)
+        out["pages"] = pages.run(quick=args.quick)
     if args.json:
         args.json.write_text(json.dumps(out, indent=2) + "\n")
     return 0

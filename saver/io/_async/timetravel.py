@@ -147,10 +147,17 @@ class AsyncTimeTravel:
             out.extend(page)
         return out[::-1]
 
-    async def ahistory(self, config: RunnableConfig) -> list[views.Step]:
+    async def ahistory(
+        self, config: RunnableConfig, *, with_interrupts: bool = True
+    ) -> list[views.Step]:
         """One row per checkpoint of the config's thread and namespace, newest first: step,
-        source, what each node wrote from it, what runs next, pending interrupts."""
+        source, what each node wrote from it, what runs next, pending interrupts.
+        `with_interrupts=False` reads no channel value or write at all, which on a long
+        thread is nearly all the cost: each step's `interrupts` is then empty (`waiting`
+        still tells)."""
         t = target(self._ctx.namespace, config, "history")
+        if not with_interrupts:
+            return await self._run(threads.steps(self._ctx, t.thread_id, t.checkpoint_ns), READ)
         scoped: RunnableConfig = {
             "configurable": {"thread_id": t.thread_id, "checkpoint_ns": t.checkpoint_ns}
         }

@@ -3,6 +3,7 @@ export/import, on real graphs over real SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
@@ -166,6 +167,20 @@ async def test_history_rows_match_state_history_with_writes_next_and_interrupts(
     head, replied = steps[0], steps[1]
     assert (head.interrupts, head.waiting) == (["send it?"], True)
     assert replied.writes == {"reply": ["messages", "turns"]}
+
+
+async def test_history_without_interrupts_reads_the_same_rows_but_their_interrupts(
+    open_saver: Any,
+) -> None:
+    async with open_saver() as cp:
+        graph = chat_graph(cp, with_approval=True)
+        await graph.ainvoke({"messages": [HumanMessage("draft")]}, on("t"))
+        await graph.ainvoke(Command(resume="yes"), on("t"))
+        old = [s async for s in graph.aget_state_history(on("t"))][3].config
+        await graph.aupdate_state(old, {"messages": [HumanMessage("fork")]})
+        full = await cp.ahistory(on("t"))
+        light = await cp.ahistory(on("t"), with_interrupts=False)
+    assert [dataclasses.replace(s, interrupts=[]) for s in full] == light
 
 
 async def test_diff_lists_the_messages_added_between_two_checkpoints(open_saver: Any) -> None:

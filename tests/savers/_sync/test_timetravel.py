@@ -4,6 +4,7 @@ export/import, on real graphs over real SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
@@ -167,6 +168,20 @@ def test_history_rows_match_state_history_with_writes_next_and_interrupts(
     head, replied = steps[0], steps[1]
     assert (head.interrupts, head.waiting) == (["send it?"], True)
     assert replied.writes == {"reply": ["messages", "turns"]}
+
+
+def test_history_without_interrupts_reads_the_same_rows_but_their_interrupts(
+    open_saver: Any,
+) -> None:
+    with open_saver() as cp:
+        graph = chat_graph(cp, with_approval=True)
+        graph.invoke({"messages": [HumanMessage("draft")]}, on("t"))
+        graph.invoke(Command(resume="yes"), on("t"))
+        old = [s for s in graph.get_state_history(on("t"))][3].config
+        graph.update_state(old, {"messages": [HumanMessage("fork")]})
+        full = cp.history(on("t"))
+        light = cp.history(on("t"), with_interrupts=False)
+    assert [dataclasses.replace(s, interrupts=[]) for s in full] == light
 
 
 def test_diff_lists_the_messages_added_between_two_checkpoints(open_saver: Any) -> None:
