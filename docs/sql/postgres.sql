@@ -621,7 +621,7 @@ WHERE thread_id = %s
 ORDER BY checkpoint_id DESC;
 
 -- SELECT_TASK_PATHS
-SELECT DISTINCT checkpoint_id, task_id, task_path, channel
+SELECT DISTINCT checkpoint_id, task_id, task_path
 FROM history_writes
 WHERE thread_id = %s
   AND namespace = %s
@@ -742,6 +742,13 @@ WHERE thread_id = %s
   AND checkpoint_ns = %s
   AND (channel = '__start__'
        OR substr(channel, 1, 10) = 'branch:to:');
+
+-- SELECT_WRITE_CHANNELS
+SELECT checkpoint_id, task_id, task_path, idx, channel
+FROM history_writes
+WHERE thread_id = %s
+  AND namespace = %s
+  AND checkpoint_ns = %s;
 
 -- SELECT_WRITE_STATS_OF
 WITH n(namespace) AS

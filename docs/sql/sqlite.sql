@@ -607,7 +607,7 @@ WHERE thread_id = ?
 ORDER BY checkpoint_id DESC;
 
 -- SELECT_TASK_PATHS
-SELECT DISTINCT checkpoint_id, task_id, task_path, channel
+SELECT DISTINCT checkpoint_id, task_id, task_path
 FROM history_writes
 WHERE thread_id = ?
   AND namespace = ?
@@ -729,6 +729,13 @@ WHERE thread_id = ?
   AND checkpoint_ns = ?
   AND (channel = '__start__'
        OR substr(channel, 1, 10) = 'branch:to:');
+
+-- SELECT_WRITE_CHANNELS
+SELECT checkpoint_id, task_id, task_path, idx, channel
+FROM history_writes
+WHERE thread_id = ?
+  AND namespace = ?
+  AND checkpoint_ns = ?;
 
 -- SELECT_WRITE_STATS_OF
 WITH n(namespace) AS

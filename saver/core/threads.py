@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from saver.core import codec, filters, plans, status, views
+from saver.core import codec, filters, plans, status, views, writes
 from saver.core.config import thread_id_of
 from saver.core.plans import Context, Plan
 from saver.dialects.base import BLOB_COLUMNS, CHECKPOINT_COLUMNS, WRITE_COLUMNS, Stmt
@@ -250,7 +250,7 @@ def thread_ids(ctx: Context, after: str, limit: int) -> Plan[list[str]]:
 def task_paths(ctx: Context, thread_id: str, checkpoint_ns: str) -> Plan[dict[str, str]]:
     """task_id -> task_path of every write of a thread's namespace (the node that wrote)."""
     found = yield Stmt(ctx.dialect.SELECT_TASK_PATHS, (thread_id, ctx.namespace, checkpoint_ns))
-    return {task_id: path or "" for _, task_id, path, _ in found}
+    return {task_id: path or "" for _, task_id, path in found}
 
 
 def steps(ctx: Context, thread_id: str, checkpoint_ns: str) -> Plan[list[views.Step]]:
@@ -260,11 +260,13 @@ def steps(ctx: Context, thread_id: str, checkpoint_ns: str) -> Plan[list[views.S
     `interrupts` is empty)."""
     scope = (thread_id, ctx.namespace, checkpoint_ns)
     rows = yield Stmt(ctx.dialect.SELECT_STEPS, scope)
-    written = yield Stmt(ctx.dialect.SELECT_TASK_PATHS, scope)
+    written = yield Stmt(ctx.dialect.SELECT_WRITE_CHANNELS, scope)
     triggers = set((yield Stmt(ctx.dialect.SELECT_TRIGGER_BLOBS, scope)))
     channels: dict[str, list[tuple[str, str, None]]] = {}
     paths: dict[str, str] = {}
-    for checkpoint_id, task_id, path, channel in written:
+    for checkpoint_id, task_id, path, _, channel in sorted(
+        written, key=lambda w: (w[0], writes.sort_key(w[2], w[1], w[3]))
+    ):
         channels.setdefault(checkpoint_id, []).append((task_id, channel, None))
         paths[task_id] = path or ""
     out = []

@@ -239,7 +239,7 @@ def diff(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[Change]:
             out.append(Change(ch, "added", after=b[ch]))
         elif ch not in b:
             out.append(Change(ch, "removed", before=a[ch]))
-        elif _is_messages(a[ch]) and _is_messages(b[ch]):
+        elif is_messages(a[ch]) and is_messages(b[ch]):
             change = _message_change(ch, a[ch], b[ch])
             if change is not None:
                 out.append(change)
@@ -282,12 +282,12 @@ class MessageHit:
         return out
 
 
-def _is_message(value: Any) -> bool:
+def is_message(value: Any) -> bool:
     return hasattr(value, "content") and hasattr(value, "type")
 
 
-def _is_messages(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(_is_message(m) for m in value)
+def is_messages(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(is_message(m) for m in value)
 
 
 def text_of(message: Any) -> str:
@@ -312,7 +312,7 @@ def first_mentions(
     seen: set[tuple[str, str]] = set()
     for t in oldest_first:
         for ch, value in t.checkpoint.get("channel_values", {}).items():
-            if not _is_messages(value):
+            if not is_messages(value):
                 continue
             for m in value:
                 key = (ch, getattr(m, "id", None) or text_of(m))
@@ -333,7 +333,7 @@ def first_mentions(
 def jsonable(value: Any) -> Any:
     """A value as JSON can carry it: messages as their type, id, content (and tool calls);
     other objects by their repr."""
-    if _is_message(value):
+    if is_message(value):
         out = {"type": value.type, "id": getattr(value, "id", None), "content": value.content}
         if getattr(value, "tool_calls", None):
             out["tool_calls"] = jsonable(value.tool_calls)

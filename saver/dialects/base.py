@@ -256,6 +256,7 @@ class Dialect:
         self.SELECT_THREAD_BLOB_KEYS = r(statements.SELECT_THREAD_BLOB_KEYS)
         self.SELECT_TASK_PATHS = r(statements.SELECT_TASK_PATHS)
         self.SELECT_STEPS = r(statements.SELECT_STEPS)
+        self.SELECT_WRITE_CHANNELS = r(statements.SELECT_WRITE_CHANNELS)
         self.SELECT_TRIGGER_BLOBS = r(statements.SELECT_TRIGGER_BLOBS)
         self.SELECT_LINEAGE = r(statements.SELECT_LINEAGE)
         self.DELETE_WRITES_BY = r(statements.DELETE_WRITES_BY)

@@ -137,7 +137,13 @@ SELECT checkpoint_id, parent_checkpoint_id, {step:metadata} FROM {checkpoints}
 WHERE thread_id = ? AND namespace = ? AND checkpoint_ns = ?
 """
 SELECT_TASK_PATHS = """
-SELECT DISTINCT checkpoint_id, task_id, task_path, channel FROM {writes}
+SELECT DISTINCT checkpoint_id, task_id, task_path FROM {writes}
+WHERE thread_id = ? AND namespace = ? AND checkpoint_ns = ?
+"""
+# Every write of one namespace without its value: which task wrote which channel, in the
+# order a checkpoint's pending writes come (core/writes.py sort_key).
+SELECT_WRITE_CHANNELS = """
+SELECT checkpoint_id, task_id, task_path, idx, channel FROM {writes}
 WHERE thread_id = ? AND namespace = ? AND checkpoint_ns = ?
 """
 # One namespace's checkpoints without a channel value: a history's rows, read cheaply

@@ -39,10 +39,11 @@ def create_app(
     ui_path: str | None = "/",
 ) -> FastAPI:
     """An app serving `checkpointer`: an async saver of this package, opened and closed by
-        the caller, or a URL, which the app opens on startup (as `saver serve` does). `graph` (a StateGraph or a graph compiled without a checkpointer)
-        is the assistant "agent"; `graphs` names several. Without a graph the app serves
-        history only. `token`: every route but /healthz needs `Authorization: Bearer <token>`
-    (the pages ask for it once). `ui_path`: where the web pages live (None: no pages)."""
+    the caller, or a URL, which the app opens on startup (as `saver serve` does). `graph` (a
+    StateGraph or a graph compiled without a checkpointer) is the assistant "agent"; `graphs`
+    names several. Without a graph the app serves history only. `token`: every route but
+    /healthz needs `Authorization: Bearer <token>` (the pages ask for it once). `ui_path`:
+    where the web pages live (None: no pages)."""
     named = dict(graphs or {})
     if graph is not None:
         named.setdefault("agent", graph)
@@ -83,10 +84,10 @@ def create_app(
     app.include_router(agent_api.router)
     app.include_router(agentflow.router)
     app.include_router(timetravel.router)
-    if ui_path is not None:
-        ui.mount(app, ui_path)
     _add_health(app, ctx)
     _add_error_handlers(app)
+    if ui_path is not None:  # after the API's error handlers: the pages' own answer a page
+        ui.mount(app, ui_path)
     app.add_middleware(Guard, settings=settings)  # errors of any other kind: guard.py
     if settings.cors:  # outside the guard: a preflight carries no token
         app.add_middleware(

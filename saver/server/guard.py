@@ -84,16 +84,16 @@ class Guard:
         if token and path not in OPEN and not _authorized(scope, token.encode()):
             if page is None:
                 return 401, "missing or wrong token: send Authorization: Bearer <token>"
-            if not (
-                page.startswith(security.OPEN_PAGES) or security.has_session(_cookies(scope), token)
-            ):
+            if not (security.is_open(page) or security.has_session(_cookies(scope), token)):
                 if method == "GET":  # a person at a browser: the page that asks for the token
                     pages = scope.get("root_path", "") + (self.settings.ui_path or "").rstrip("/")
                     query = scope.get("query_string", b"").decode("latin-1")
                     came = pages + page + (f"?{query}" if query else "")
                     return 303, f"{pages}/login?next={quote(came, safe='')}"
                 return 401, "log in first: this server needs its token"
-        read = method == "POST" and (READS.fullmatch(path) is not None or page == "/login")
+        read = method == "POST" and (
+            READS.fullmatch(path) is not None or page in ("/login", "/logout")
+        )
         if self.settings.read_only and method in MUTATING and not read:
             return 405, "this server is read-only (--read-only)"
         length = _header(scope, b"content-length")

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 from langgraph_sdk import get_client
 
 from tests.server.serving import ROOT, Server, free_port, wait_ready
@@ -28,8 +29,14 @@ async def test_the_sdk_works_against_a_mounted_app(tmp_path: Path) -> None:
         tid = (await client.threads.create())["thread_id"]
         result = await client.runs.wait(tid, "agent", input={"messages": [("user", "hi")]})
         found = await client.threads.search()
+        page = httpx.get(f"http://127.0.0.1:{port}/agent/thread/{tid}")
+        inbox = httpx.get(f"http://127.0.0.1:{port}/agent/inbox")
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(20)
     assert [m["content"] for m in result["messages"]] == ["hi", "echo: hi"]
     assert [t["thread_id"] for t in found] == [tid]
+    # the pages under the mount too, their links and assets under its path
+    assert page.status_code == 200 and "echo: hi" in page.text
+    assert 'href="/agent/assets/ui.css"' in page.text and 'href="/agent/inbox"' in page.text
+    assert inbox.status_code == 200

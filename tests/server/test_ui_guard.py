@@ -87,6 +87,14 @@ def test_a_read_only_server_refuses_a_page_s_form(read_only: Server) -> None:
     assert httpx.get(f"{read_only.url}/threads/{WAITING}").json()["status"] == "interrupted"
 
 
+def test_a_form_from_a_page_of_no_origin_is_refused(read_only: Server) -> None:
+    with httpx.Client() as session:
+        secret = form_secret(session, f"{read_only.url}/inbox")
+        for headers in ({"Origin": "null"}, {"Sec-Fetch-Site": "cross-site"}):
+            answer = session.post(f"{read_only.url}/logout", data={"csrf": secret}, headers=headers)
+            assert answer.status_code == 403 and "another site" in answer.text
+
+
 def test_a_read_only_server_shows_no_mutating_control_in_a_browser(
     read_only: Server, page: Page
 ) -> None:
@@ -127,6 +135,23 @@ def test_the_right_token_opens_the_pages_but_not_the_api(guarded: Server) -> Non
         assert TOKEN not in answer.headers["set-cookie"]
         assert session.get(f"{guarded.url}/ui/inbox").status_code == 200
         assert session.post(f"{guarded.url}/threads/search", json={}).status_code == 401
+
+
+def test_a_cookie_of_any_text_is_no_session_and_no_error(guarded: Server) -> None:
+    answer = httpx.get(
+        f"{guarded.url}/ui/", headers={"Cookie": "saver_session=\xe9t\xe9".encode("latin-1")}
+    )
+    assert answer.status_code == 303
+
+
+def test_logging_out_asks_for_the_token_again(guarded: Server) -> None:
+    with httpx.Client() as session:
+        secret = form_secret(session, f"{guarded.url}/ui/login")
+        session.post(f"{guarded.url}/ui/login", data={"csrf": secret, "token": TOKEN})
+        assert session.get(f"{guarded.url}/ui/").status_code == 200
+        answer = session.post(f"{guarded.url}/ui/logout", data={"csrf": secret})
+        assert answer.status_code == 303 and answer.headers["location"] == "/ui/login"
+        assert session.get(f"{guarded.url}/ui/").status_code == 303
 
 
 def test_login_sends_the_browser_only_to_a_page_of_this_server(guarded: Server) -> None:

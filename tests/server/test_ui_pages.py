@@ -5,11 +5,14 @@ What a person sees and clicks is tests/server/test_ui_browser.py."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import httpx
 import pytest
 from langgraph_sdk import get_sync_client
 
+from saver import SqliteSaver
+from tests.server.graphs import echo
 from tests.server.serving import Server
 
 
@@ -74,7 +77,31 @@ def test_a_metadata_search_that_is_not_key_value_says_so(server: Server) -> None
 def test_the_threads_page_pages_on_the_server(server: Server) -> None:
     first = httpx.get(f"{server.url}/", params={"offset": 0}).text
     assert first.count('class="thread-link"') <= 50
-    assert httpx.get(f"{server.url}/", params={"offset": -1}).status_code == 422
+
+
+@sqlite_only
+def test_a_wrong_query_parameter_is_a_422_page(server: Server) -> None:
+    answer = httpx.get(f"{server.url}/", params={"offset": -1})
+    assert answer.status_code == 422 and "text/html" in answer.headers["content-type"]
+    assert "offset" in answer.text
+
+
+@sqlite_only
+def test_a_long_history_shows_a_window_of_steps_and_pages_through_them(
+    server: Server, store: Any
+) -> None:
+    tid = str(uuid.uuid4())
+    with SqliteSaver.from_conn_string(store.path) as saver:
+        graph = echo.compile(checkpointer=saver)
+        for turn in range(70):  # 3 checkpoints a turn
+            graph.invoke(said(f"turn {turn}"), {"configurable": {"thread_id": tid}})
+        oldest = list(graph.get_state_history({"configurable": {"thread_id": tid}}))[-1]
+    page = httpx.get(f"{server.url}/thread/{tid}").text
+    assert page.count("data-checkpoint=") == 200 and "steps 1–200 of 210" in page
+    at = oldest.config["configurable"]["checkpoint_id"]
+    later = httpx.get(f"{server.url}/thread/{tid}", params={"at": at}).text
+    assert "steps 201–210 of 210" in later and 'class="selected"' in later
+    assert f'href="?at={at}&amp;first=0"' in later  # "Newer steps", the step kept selected
 
 
 def test_a_thread_page_shows_its_steps_and_the_head_s_messages(server: Server) -> None:
@@ -134,6 +161,20 @@ def test_an_approval_from_the_page_resumes_the_thread(server: Server) -> None:
     joined = get_sync_client(url=server.url).runs.list(tid)[0]
     values = get_sync_client(url=server.url).runs.join(tid, joined["run_id"])
     assert values["messages"][-1]["content"] == "approved: True"
+
+
+@sqlite_only
+def test_an_approval_of_a_step_the_thread_left_is_refused(server: Server) -> None:
+    tid = new_thread(server, "approval")
+    head = httpx.get(f"{server.url}/threads/{tid}/state").json()["checkpoint_id"]
+    get_sync_client(url=server.url).runs.wait(tid, "approval", input=said("again"))
+    with httpx.Client() as session:
+        secret = form_secret(session, f"{server.url}/inbox")
+        answer = session.post(
+            f"{server.url}/thread/{tid}/resume",
+            data={"csrf": secret, "decision": "approve", "checkpoint_id": head},
+        )
+    assert answer.status_code == 409 and "moved on" in answer.text
 
 
 @sqlite_only

@@ -4,7 +4,6 @@ answers with a redirect to the page that shows what it did."""
 
 from __future__ import annotations
 
-import hmac
 import json
 from typing import Any
 from urllib.parse import parse_qsl, quote
@@ -13,11 +12,12 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from langchain_core.messages import RemoveMessage
 
+from saver.core.views import is_messages
 from saver.server import wire
 from saver.server.agent_api import start_run, updated_state
 from saver.server.context import Ctx, ServerContext
-from saver.server.ui import render, security
-from saver.server.ui.pages import began
+from saver.server.ui import security
+from saver.server.ui.pages import checkpoint_of, start_timer
 from saver.server.ui.site import base_of, page
 
 router = APIRouter(include_in_schema=False)
@@ -31,7 +31,7 @@ async def form_of(request: Request) -> dict[str, str]:
 
 @router.get("/login")
 async def login_page(request: Request, ctx: Ctx, next: str = "") -> Response:
-    began(request)
+    start_timer(request)
     if not ctx.settings.token:  # nothing to log in to
         return RedirectResponse(_local(next) or base_of(request) + "/", 303)
     return page(request, "login.html", next=_local(next), problem=None)
@@ -39,17 +39,26 @@ async def login_page(request: Request, ctx: Ctx, next: str = "") -> Response:
 
 @router.post("/login")
 async def log_in(request: Request, ctx: Ctx) -> Response:
-    began(request)
+    start_timer(request)
     form = await form_of(request)
     security.check_form(request, form)
     token = ctx.settings.token or ""
     given = form.get("token", "")
-    if not token or not hmac.compare_digest(given.encode(), token.encode()):
+    if not token or not security.same(given, token):
         problem = "That token is not this server's." if token else "This server has no token."
         return page(request, "login.html", 401, next=_local(form.get("next", "")), problem=problem)
     base = base_of(request)
     answer = RedirectResponse(_local(form.get("next", "")) or base + "/", 303)
-    security.log_in(answer, token, base or "/")
+    security.log_in(request, answer, token, base or "/")
+    return answer
+
+
+@router.post("/logout")
+async def log_out(request: Request) -> Response:
+    await _checked(request)
+    base = base_of(request)
+    answer = RedirectResponse(base + "/login", 303)
+    security.log_out(answer, base or "/")
     return answer
 
 
@@ -82,6 +91,9 @@ async def resume(request: Request, ctx: Ctx, thread_id: str) -> Response:
     else:
         raise HTTPException(422, detail="decision must be approve, reject or edit")
     interrupt_id = form.get("interrupt_id") or None
+    info = await ctx.thread(thread_id)
+    if form.get("checkpoint_id") and form["checkpoint_id"] != info.head_id:
+        raise HTTPException(409, detail="the thread moved on since this page showed it: reload")
     assistant = await _assistant(ctx, thread_id)
     resume_value = {interrupt_id: value} if interrupt_id and form.get("by_id") else value
     body = {"assistant_id": assistant, "command": {"resume": resume_value},
@@ -107,9 +119,7 @@ async def fork(request: Request, ctx: Ctx, thread_id: str) -> Response:
     message kept, edited (same id, new text) or dropped (RemoveMessage)."""
     form = await _checked(request)
     checkpoint_id = _required(form, "checkpoint_id")
-    found = await ctx.saver.aget_tuple(wire.config_of(thread_id, {"checkpoint_id": checkpoint_id}))
-    if found is None:
-        raise HTTPException(404, detail=f"Checkpoint {checkpoint_id} not found")
+    found = await checkpoint_of(ctx, thread_id, checkpoint_id)
     values = wire.visible(found.checkpoint["channel_values"])
     update: dict[str, Any] = {}
     edited = _json(form.get("values", "") or "{}", "the state")
@@ -119,7 +129,7 @@ async def fork(request: Request, ctx: Ctx, thread_id: str) -> Response:
         if channel not in values or wire.encode(values[channel]) != value:
             update[channel] = value
     for channel, messages in values.items():
-        if render.is_messages(messages):
+        if is_messages(messages):
             changed = _message_edits(form, channel, messages)
             if changed:
                 update[channel] = changed

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from langgraph.checkpoint.base import CheckpointTuple
 
-from saver.core.views import Change, ThreadInfo, diff
+from saver.core.views import Change, ThreadInfo, diff, is_messages
 from saver.server import wire
 from saver.server.context import Ctx, ServerContext
 from saver.server.ui import render
@@ -29,11 +29,12 @@ STATUSES = {"interrupted": "waiting on an interrupt", "idle": "idle", "busy": "b
 ASSETS = {"ui.css": "text/css", "ui.js": "text/javascript"}
 
 
-def began(request: Request) -> None:
+def start_timer(request: Request) -> None:
+    """When the route began: what the page's Server-Timing header measures from."""
     request.state.started = time.perf_counter()
 
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(began)])
+router = APIRouter(include_in_schema=False, dependencies=[Depends(start_timer)])
 
 
 @router.get("/")
@@ -92,19 +93,19 @@ def metadata_terms(text: str) -> dict[str, Any]:
 
 @router.get("/inbox")
 async def inbox_page(request: Request, ctx: Ctx) -> Response:
-    waiting = await _waiting(ctx)
-    return page(request, "inbox.html", waiting=waiting, version=_inbox_version(waiting))
+    found = await ctx.saver.alist_threads(status="interrupted", limit=INBOX_SIZE)
+    waiting = await _waiting(ctx, found)
+    return page(request, "inbox.html", waiting=waiting, version=_inbox_version(found))
 
 
 @router.get("/inbox/version")
 async def inbox_version(ctx: Ctx) -> Response:
-    return PlainTextResponse(_inbox_version(await _waiting(ctx)))
-
-
-async def _waiting(ctx: ServerContext) -> list[dict[str, Any]]:
-    """Every thread waiting on an interrupt, newest first, with what it asks and its last
-    message."""
     found = await ctx.saver.alist_threads(status="interrupted", limit=INBOX_SIZE)
+    return PlainTextResponse(_inbox_version(found))
+
+
+async def _waiting(ctx: ServerContext, found: list[ThreadInfo]) -> list[dict[str, Any]]:
+    """Each thread waiting on an interrupt, with what it asks and its last message."""
     heads = await asyncio.gather(
         *(ctx.saver.aget_tuple(wire.config_of(t.thread_id)) for t in found)
     )
@@ -116,7 +117,7 @@ async def _waiting(ctx: ServerContext) -> list[dict[str, Any]]:
         last = [
             render.chat_message(v[-1])
             for v in head.checkpoint["channel_values"].values()
-            if render.is_messages(v)
+            if is_messages(v)
         ]
         out.append(
             {
@@ -137,8 +138,9 @@ async def _waiting(ctx: ServerContext) -> list[dict[str, Any]]:
     return out
 
 
-def _inbox_version(waiting: list[dict[str, Any]]) -> str:
-    heads = ",".join(f"{w['info'].thread_id}:{w['checkpoint_id']}" for w in waiting)
+def _inbox_version(found: list[ThreadInfo]) -> str:
+    """Changes when a thread starts or stops waiting, or waits at another checkpoint."""
+    heads = ",".join(f"{t.thread_id}:{t.head_id}" for t in found)
     return hashlib.blake2b(heads.encode(), digest_size=8).hexdigest()
 
 
@@ -163,8 +165,8 @@ async def thread_page(
     selected = steps[index[at]] if at else (steps[0] if steps else None)
     if first is None:  # the window that holds the selected step
         first = index[at] // WINDOW * WINDOW if at else 0
-    drawn = layout([(s.checkpoint_id, s.parent_id) for s in steps], range(first, first + WINDOW))
-    rows = render.timeline(steps, drawn, first, WINDOW)
+    tree = layout([(s.checkpoint_id, s.parent_id) for s in steps], range(first, first + WINDOW))
+    rows = render.timeline(steps, tree, first, WINDOW)
     detail = None
     if selected is not None:
         detail = await _detail(ctx, info, selected.checkpoint_id, vs or selected.parent_id)
@@ -188,7 +190,7 @@ async def thread_page(
     )
 
 
-async def _checkpoint(ctx: ServerContext, thread_id: str, checkpoint_id: str) -> CheckpointTuple:
+async def checkpoint_of(ctx: ServerContext, thread_id: str, checkpoint_id: str) -> CheckpointTuple:
     found = await ctx.saver.aget_tuple(wire.config_of(thread_id, {"checkpoint_id": checkpoint_id}))
     if found is None:
         raise HTTPException(404, detail=f"Checkpoint {checkpoint_id} not found in {thread_id}")
@@ -201,12 +203,12 @@ async def _detail(
     """One checkpoint: its state, its pending writes, and what changed from `other_id` (its
     parent unless the page chose another). Read from the checkpoints alone: a graph would
     read the same rows again."""
-    found = await _checkpoint(ctx, info.thread_id, checkpoint_id)
+    found = await checkpoint_of(ctx, info.thread_id, checkpoint_id)
     values = found.checkpoint["channel_values"]
     changes: list[Change] = []
     if other_id:
-        other = await _checkpoint(ctx, info.thread_id, other_id)
-        changes = diff(other.checkpoint["channel_values"], values)
+        other = await checkpoint_of(ctx, info.thread_id, other_id)
+        changes = diff(wire.visible(other.checkpoint["channel_values"]), wire.visible(values))
     state = wire.state_of_tuple(found)
     return {
         "checkpoint_id": checkpoint_id,
@@ -232,7 +234,7 @@ async def fork_page(request: Request, ctx: Ctx, thread_id: str, at: str) -> Resp
     """The state of one step, to edit before update_state writes it as a new branch."""
     info = await ctx.thread(thread_id)
     assistant = ctx.graph_of(info)
-    found = await _checkpoint(ctx, thread_id, at)
+    found = await checkpoint_of(ctx, thread_id, at)
     values = wire.visible(found.checkpoint["channel_values"])
     shown = render.channels(values)
     return page(

@@ -12,7 +12,7 @@ from urllib.parse import quote
 import orjson
 from markupsafe import Markup
 
-from saver.core.views import Change, Step, text_of
+from saver.core.views import Change, Step, is_messages, text_of
 from saver.server import wire
 from saver.server.ui.lanes import Row
 
@@ -31,14 +31,6 @@ def pretty(value: Any) -> str:
     except orjson.JSONEncodeError:
         return wire.dumps(value).decode()
     return body.decode()
-
-
-def is_message(value: Any) -> bool:
-    return hasattr(value, "content") and isinstance(getattr(value, "type", None), str)
-
-
-def is_messages(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(is_message(m) for m in value)
 
 
 @dataclass(frozen=True)
@@ -78,7 +70,7 @@ def chat_message(m: Any) -> ChatMessage:
         text_of(m),
         calls,
         getattr(m, "tool_call_id", None),
-        isinstance(m.content, str),
+        isinstance(m.content, str) and bool(getattr(m, "id", None)),  # same id: replaced
     )
 
 
@@ -140,18 +132,27 @@ def change_view(change: Change) -> ChangeView:
         return ChangeView(change.channel, change.kind, lines=lines)
     before = pretty(change.before).splitlines() if change.kind != "added" else []
     after = pretty(change.after).splitlines() if change.kind != "removed" else []
-    lines = [
-        DiffLine(line[0], line[2:])
-        for line in difflib.ndiff(before, after)
-        if not line.startswith("?")
-    ]
-    return ChangeView(change.channel, change.kind, lines=lines)
+    return ChangeView(change.channel, change.kind, lines=line_diff(before, after))
+
+
+def line_diff(before: list[str], after: list[str]) -> list[DiffLine]:
+    """Lines kept, removed and added, by difflib's matching blocks (not ndiff's per-character
+    pass, which on a large value costs seconds)."""
+    out: list[DiffLine] = []
+    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+    for op, a0, a1, b0, b1 in matcher.get_opcodes():
+        if op == "equal":
+            out.extend(DiffLine(" ", line) for line in before[a0:a1])
+        else:
+            out.extend(DiffLine("-", line) for line in before[a0:a1])
+            out.extend(DiffLine("+", line) for line in after[b0:b1])
+    return out
 
 
 LANE, HALF = 14, 15  # pixels between lanes; half a row's height
 
 
-def lane_svg(row: Row, lanes: int) -> Markup:
+def lane_svg(row: Row) -> Markup:
     """A row's part of the fork tree: one path per lane colour, then the node."""
     paths: dict[int, list[str]] = {}
     for line in row.lines:
@@ -159,7 +160,7 @@ def lane_svg(row: Row, lanes: int) -> Markup:
         y1, y2 = line.from_height * HALF, line.to_height * HALF
         move = f"M{x1} {y1}" + (f"V{y2}" if x1 == x2 else f"L{x2} {y2}")
         paths.setdefault(line.from_lane % 6, []).append(move)
-    width = 8 + lanes * LANE
+    width = 8 + row.width * LANE
     drawn = "".join(f'<path d="{"".join(d)}" class="edge c{c}"/>' for c, d in paths.items())
     node = f"node c{row.lane % 6}" + (" head" if row.head else "")
     return Markup(
@@ -181,15 +182,14 @@ class TimelineRow:
 
 
 def timeline(
-    steps: Sequence[Step], drawn: Sequence[Row], first: int = 0, count: int | None = None
+    steps: Sequence[Step], tree: Sequence[Row], first: int = 0, count: int | None = None
 ) -> list[TimelineRow]:
-    """History rows (newest first) beside their drawing, each with what made it: `count`
-    of them from row `first`, drawn as wide as the whole tree."""
+    """History rows (newest first) beside their part of the fork tree, each with what made
+    it: `count` of them from row `first`."""
     by_id = {s.checkpoint_id: s for s in steps}
-    lanes = max((r.lanes for r in drawn), default=1)
     last = len(steps) if count is None else first + count
     rows = []
-    for step, row in zip(steps[first:last], drawn[first:last], strict=True):
+    for step, row in zip(steps[first:last], tree[first:last], strict=True):
         parent = by_id.get(step.parent_id or "")
         ran = sorted(parent.writes) if parent is not None and step.source == "loop" else []
         label = {
@@ -200,5 +200,5 @@ def timeline(
         }.get(step.source or "", step.source or "")
         time = (step.created_at or "")[11:19]
         ref = quote(step.checkpoint_id, safe="")
-        rows.append(TimelineRow(step, row, ran, label, lane_svg(row, lanes), time, ref))
+        rows.append(TimelineRow(step, row, ran, label, lane_svg(row), time, ref))
     return rows

@@ -22,7 +22,12 @@ def session_of(token: str) -> str:
 
 
 def has_session(cookies: Mapping[str, str], token: str) -> bool:
-    return hmac.compare_digest(cookies.get(SESSION_COOKIE, ""), session_of(token))
+    return same(cookies.get(SESSION_COOKIE, ""), session_of(token))
+
+
+def same(given: str, expected: str) -> bool:
+    """Equal, in constant time; any text (compare_digest refuses non-ASCII str)."""
+    return hmac.compare_digest(given.encode(), expected.encode())
 
 
 def csrf_of(request: Request) -> str:
@@ -35,29 +40,48 @@ def csrf_of(request: Request) -> str:
 
 def remember_csrf(request: Request, response: Response, path: str) -> None:
     if getattr(request.state, "new_csrf", None):
-        response.set_cookie(
-            CSRF_COOKIE, request.state.new_csrf, path=path, httponly=True, samesite="strict"
-        )
+        _cookie(request, response, CSRF_COOKIE, request.state.new_csrf, path)
 
 
 def check_form(request: Request, form: Mapping[str, str]) -> None:
-    """A form post from our own page: same origin, and the browser's form secret back."""
+    """A form post from our own page: the browser says it comes from this origin (where it
+    says anything: Origin, else Sec-Fetch-Site), and brings the browser's form secret back.
+    The secret alone would not do: a page on another port of this host can set cookies."""
     origin = request.headers.get("origin")
-    if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host"):
+    site = request.headers.get("sec-fetch-site")
+    if origin is not None:
+        foreign = urlsplit(origin).netloc != request.headers.get("host")  # "null" too
+    else:
+        foreign = site is not None and site not in ("same-origin", "none")
+    if foreign:
         raise HTTPException(403, detail="refused: a form posted from another site")
     known = request.cookies.get(CSRF_COOKIE, "")
-    if not known or not hmac.compare_digest(form.get(CSRF_FIELD, ""), known):
+    if not known or not same(form.get(CSRF_FIELD, ""), known):
         raise HTTPException(403, detail="refused: the form's secret is missing or wrong; reload")
 
 
-def log_in(response: Response, token: str, path: str) -> None:
-    response.set_cookie(
-        SESSION_COOKIE, session_of(token), path=path, httponly=True, samesite="strict"
-    )
+def log_in(request: Request, response: Response, token: str, path: str) -> None:
+    _cookie(request, response, SESSION_COOKIE, session_of(token), path)
 
 
-PAGES = ("/inbox", "/thread/", "/login", "/assets/")
-OPEN_PAGES = ("/login", "/assets/")  # what a browser without the token may load
+def log_out(response: Response, path: str) -> None:
+    response.delete_cookie(SESSION_COOKIE, path=path, httponly=True, samesite="strict")
+
+
+def _cookie(request: Request, response: Response, name: str, value: str, path: str) -> None:
+    """A cookie for this server's pages only: no script reads it, no other site sends it,
+    and over https only where the page came over https."""
+    secure = request.url.scheme == "https"
+    response.set_cookie(name, value, path=path, httponly=True, samesite="strict", secure=secure)
+
+
+PAGES = ("/", "/inbox", "/login", "/logout")  # and what lies under these:
+UNDER = ("/inbox/", "/thread/", "/assets/")
+
+
+def is_open(page: str) -> bool:
+    """What a browser without the token may load: the login page and the style and script."""
+    return page == "/login" or page.startswith("/assets/")
 
 
 def page_path(path: str, ui_path: str | None) -> str | None:
@@ -68,4 +92,4 @@ def page_path(path: str, ui_path: str | None) -> str | None:
     if prefix and not (path == prefix or path.startswith(prefix + "/")):
         return None
     inner = path[len(prefix) :] or "/"
-    return inner if inner == "/" or inner.startswith(PAGES) else None
+    return inner if inner in PAGES or inner.startswith(UNDER) else None

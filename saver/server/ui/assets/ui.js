@@ -8,9 +8,14 @@
     var button = event.target.closest("button[data-copy]");
     if (!button) return;
     var text = button.getAttribute("data-copy");
+    var label = button.getAttribute("aria-label");
     var done = function () {
       button.textContent = "copied";
-      setTimeout(function () { button.textContent = "copy"; }, 1500);
+      button.setAttribute("aria-label", "copied");
+      setTimeout(function () {
+        button.textContent = "copy";
+        button.setAttribute("aria-label", label);
+      }, 1500);
     };
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(text).then(done, function () { select(button); });
@@ -66,9 +71,26 @@
           var busyHere = region.querySelector("form[data-dirty]") ||
             (region.contains(document.activeElement) && document.activeElement !== document.body);
           var next = fresh.getElementById(region.id);
-          if (next && !busyHere) region.replaceWith(next);
+          if (next && !busyHere) region.replaceWith(carried(region, next));
         });
+        var said = document.getElementById("live-status");
+        var status = document.querySelector(".facts .badge");
+        if (said) said.textContent = "Updated" + (status ? ": " + status.textContent : "");
       });
+  }
+
+  // What the person had set on the old region, kept on the new one: where a list was
+  // scrolled to, which sections were open.
+  function carried(old, next) {
+    var scrolled = old.querySelectorAll("[data-keep-scroll]");
+    next.querySelectorAll("[data-keep-scroll]").forEach(function (el, i) {
+      if (scrolled[i]) el.scrollTop = scrolled[i].scrollTop;
+    });
+    var opened = old.querySelectorAll("details");
+    next.querySelectorAll("details").forEach(function (el, i) {
+      if (opened[i]) el.open = opened[i].open;
+    });
+    return next;
   }
 
   // The selected step in view, in a long history.
