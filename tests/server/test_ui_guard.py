@@ -5,6 +5,8 @@ opens the pages but not the JSON API; `--ui-path` moves the pages and `--no-ui` 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +19,7 @@ from playwright.sync_api import Browser, Page, expect
 from saver import SqliteSaver
 from tests.server.browser import DESKTOP, chromium, shot
 from tests.server.graphs import approval
-from tests.server.serving import Server, graph_options, serving
+from tests.server.serving import ROOT, Server, graph_options, serving
 
 TOKEN = "ui-" + uuid.uuid4().hex
 WAITING = "waiting-" + uuid.uuid4().hex[:8]
@@ -192,3 +194,11 @@ def test_no_ui_serves_the_api_alone(tmp_path: Path) -> None:
         assert httpx.get(f"{s.url}/").status_code == 404
         assert httpx.get(f"{s.url}/inbox").status_code == 404
         assert httpx.post(f"{s.url}/threads/search", json={}).json() == []
+
+
+def test_a_ui_path_that_is_not_a_path_is_refused_at_start(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "saver", "serve", f"sqlite:///{tmp_path / 'h.db'}"]
+    done = subprocess.run(
+        [*command, "--ui-path=ui"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 2 and "--ui-path must start with /" in done.stderr
