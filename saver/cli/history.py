@@ -17,8 +17,8 @@ from saver.cli import output
 from saver.cli.options import positive_int
 from saver.cli.urls import add_url_arguments, open_saver, url_from
 from saver.core import views
+from saver.core.filters import key_values
 from saver.core.status import STATUSES
-from saver.errors import InvalidConfigError
 from saver.io import HistorySaver
 
 Run = Callable[[HistorySaver, argparse.Namespace], Any]  # returns the --json document
@@ -95,16 +95,7 @@ def _no_thread(args: argparse.Namespace) -> LookupError:
 
 
 def _filter(pairs: Sequence[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, text = pair.partition("=")
-        if not sep or not key:
-            raise InvalidConfigError(f"--filter takes KEY=VALUE, got {pair!r}")
-        try:
-            out[key] = json.loads(text)
-        except ValueError:
-            out[key] = text
-    return out
+    return key_values(pairs, "--filter")
 
 
 def _threads(saver: HistorySaver, args: argparse.Namespace) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from typing import Any
 
 from saver.dialects.base import Leaf
@@ -49,4 +51,19 @@ def leaves(filter: dict[str, Any] | None) -> list[Leaf]:
                 )
 
     walk((), filter)
+    return out
+
+
+def key_values(pairs: Iterable[str], what: str) -> dict[str, Any]:
+    """A metadata filter from `KEY=VALUE` texts, as people type them: each value as JSON
+    where it reads as JSON (numbers, true, null, quoted text), else as the text itself."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key:
+            raise InvalidConfigError(f"{what} takes KEY=VALUE, got {pair!r}")
+        try:
+            out[key] = json.loads(text)
+        except ValueError:
+            out[key] = text
     return out

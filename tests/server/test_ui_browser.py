@@ -6,33 +6,17 @@ branch; a read-only server, a token, the keyboard, axe-core, a phone-width scree
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from langgraph_sdk import get_sync_client
 from playwright.sync_api import Browser, Page, expect
 
-from tests.server.browser import DESKTOP, PHONE, axe_violations, backend, chromium, shot
+from tests.server.browser import DESKTOP, PHONE, axe_violations, backend, shot
 from tests.server.serving import Server
 
 # What the page does, whatever the database: once, on SQLite.
 sqlite_only = pytest.mark.parametrize("store", ["sqlite"], indirect=True)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as found:
-        yield found
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=DESKTOP)  # its own cookies: no test leaks into another
-    found = context.new_page()
-    found.set_default_timeout(10_000)
-    yield found
-    context.close()
 
 
 def said(text: str) -> dict[str, Any]:

@@ -14,10 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 from langchain_core.messages import HumanMessage
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from saver import SqliteSaver
-from tests.server.browser import DESKTOP, chromium, shot
+from tests.server.browser import shot
 from tests.server.graphs import approval
 from tests.server.serving import ROOT, Server, graph_options, serving
 
@@ -44,21 +44,6 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with serving(f"sqlite:///{where / 'h.db'}", *graph_options(["echo"]), "--ui-path=/ui",
                  log_dir=where, env={"SAVER_TOKEN": TOKEN}) as s:  # fmt: skip
         yield s
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as found:
-        yield found
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=DESKTOP)
-    found = context.new_page()
-    found.set_default_timeout(10_000)
-    yield found
-    context.close()
 
 
 def form_secret(session: httpx.Client, url: str) -> str:

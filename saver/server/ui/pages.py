@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import time
 from importlib import resources
 from typing import Annotated, Any
@@ -13,7 +12,9 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from langgraph.checkpoint.base import CheckpointTuple
 
+from saver.core.filters import key_values
 from saver.core.views import Change, ThreadInfo, diff, is_messages
+from saver.errors import InvalidConfigError
 from saver.server import wire
 from saver.server.context import Ctx, ServerContext
 from saver.server.ui import render
@@ -50,8 +51,8 @@ async def threads_page(
     problem = None
     filters: dict[str, Any] = {}
     try:
-        terms = metadata_terms(metadata)
-    except ValueError as e:
+        terms = key_values(metadata.split(), "metadata")
+    except InvalidConfigError as e:
         terms, problem = {}, str(e)
     if terms:
         filters["thread_metadata" if where == "thread" else "filter"] = terms
@@ -74,21 +75,6 @@ async def threads_page(
         statuses=STATUSES,
         problem=problem,
     )
-
-
-def metadata_terms(text: str) -> dict[str, Any]:
-    """`key=value key2=value2`: each value as JSON where it reads as JSON (numbers, true,
-    null, quoted text), else as text."""
-    terms: dict[str, Any] = {}
-    for term in text.split():
-        key, sep, value = term.partition("=")
-        if not sep or not key:
-            raise ValueError(f"metadata: {term!r} is not key=value")
-        try:
-            terms[key] = json.loads(value)
-        except ValueError:
-            terms[key] = value
-    return terms
 
 
 @router.get("/inbox")
