@@ -280,15 +280,14 @@ def steps(ctx: Context, thread_id: str, checkpoint_ns: str) -> Plan[list[views.S
             raise CorruptRowError(f"{where}: cannot deserialise checkpoint: {exc}") from exc
         if not isinstance(body, dict):
             raise CorruptRowError(f"{where}: stored checkpoint is not a mapping")
-        held = body.get("channel_versions") or codec.load_json(versions, where, "blob_versions")
-        # Only which task-starting channels hold a value matters here, not the values.
-        body["channel_values"] = {c: True for c, v in held.items() if (c, str(v)) in triggers}
+        at = body.get("channel_versions") or codec.load_json(versions, where, "blob_versions")
         step = views.Step.of(
             checkpoint_id,
             parent_id,
             checkpoint_ns,
             codec.load_json(metadata, where),
-            body,
+            body.get("ts"),
+            (c for c, v in at.items() if (c, str(v)) in triggers),  # which hold a value
             channels.get(checkpoint_id, []),
             paths,
         )

@@ -101,12 +101,14 @@ class Step:
         parent_id: str | None,
         checkpoint_ns: str,
         metadata: Mapping[str, Any] | None,
-        checkpoint: Mapping[str, Any],
+        created_at: str | None,
+        held: Iterable[str],
         writes: Iterable[tuple[str, str, Any]],
         paths: Mapping[str, str],
     ) -> Step:
-        """A step from a checkpoint and its pending writes (task, channel, value); `paths` maps
-        task ids to their task paths."""
+        """A step from a checkpoint: `held`, the channels that hold a value in it (those that
+        start a task say what runs next); its pending writes (task, channel, value, which
+        may be None where unread); `paths`, task ids to their task paths."""
         by_node: dict[str, list[str]] = defaultdict(list)
         interrupts: list[Any] = []
         interrupted = resumed = False
@@ -118,9 +120,9 @@ class Step:
             resumed = resumed or channel == RESUME
             if not channel.startswith(BRANCH) and channel not in (INTERRUPT, RESUME):
                 by_node[node_of(paths.get(task_id, ""), task_id)].append(channel)
-        values = checkpoint.get("channel_values", {})
-        nexts = sorted(ch[len(BRANCH) :] for ch in values if ch.startswith(BRANCH))
-        if "__start__" in values:
+        held = set(held)
+        nexts = sorted(ch[len(BRANCH) :] for ch in held if ch.startswith(BRANCH))
+        if "__start__" in held:
             nexts.insert(0, "__start__")
         step = (metadata or {}).get("step")
         return cls(
@@ -129,7 +131,7 @@ class Step:
             parent_id,
             checkpoint_ns,
             (metadata or {}).get("source"),
-            checkpoint.get("ts"),
+            created_at,
             dict(by_node),
             nexts,
             [getattr(i, "value", i) for i in interrupts],
@@ -154,7 +156,8 @@ def step_of(t: CheckpointTuple, paths: Mapping[str, str]) -> Step:
         parent,
         conf.get("checkpoint_ns", ""),
         t.metadata,
-        t.checkpoint,
+        t.checkpoint.get("ts"),
+        t.checkpoint.get("channel_values", {}),
         t.pending_writes or [],
         paths,
     )

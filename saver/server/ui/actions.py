@@ -12,7 +12,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from langchain_core.messages import RemoveMessage
 
-from saver.core.views import is_messages
+from saver.core.views import ThreadInfo, is_messages
 from saver.server import wire
 from saver.server.agent_api import start_run, updated_state
 from saver.server.context import Ctx, ServerContext
@@ -94,7 +94,7 @@ async def resume(request: Request, ctx: Ctx, thread_id: str) -> Response:
     info = await ctx.thread(thread_id)
     if form.get("checkpoint_id") and form["checkpoint_id"] != info.head_id:
         raise HTTPException(409, detail="the thread moved on since this page showed it: reload")
-    assistant = await _assistant(ctx, thread_id)
+    assistant = _assistant(ctx, info)
     resume_value = {interrupt_id: value} if interrupt_id and form.get("by_id") else value
     body = {"assistant_id": assistant, "command": {"resume": resume_value},
             "multitask_strategy": "reject"}  # fmt: skip
@@ -107,7 +107,8 @@ async def replay(request: Request, ctx: Ctx, thread_id: str) -> Response:
     """Run the graph again from a checkpoint: what follows it becomes a new branch."""
     form = await _checked(request)
     checkpoint_id = _required(form, "checkpoint_id")
-    body = {"assistant_id": await _assistant(ctx, thread_id), "checkpoint_id": checkpoint_id,
+    assistant_id = _assistant(ctx, await ctx.thread(thread_id))
+    body = {"assistant_id": assistant_id, "checkpoint_id": checkpoint_id,
             "input": None, "multitask_strategy": "reject"}  # fmt: skip
     await start_run(ctx, thread_id, body)
     return RedirectResponse(_thread_url(request, thread_id), 303)
@@ -160,8 +161,8 @@ def _message_edits(form: dict[str, str], channel: str, messages: list[Any]) -> l
     return out
 
 
-async def _assistant(ctx: ServerContext, thread_id: str) -> str:
-    found = ctx.graph_of(await ctx.thread(thread_id))
+def _assistant(ctx: ServerContext, info: ThreadInfo) -> str:
+    found = ctx.graph_of(info)
     if found is None:
         raise HTTPException(409, detail="this server runs no graph: start it with --graph")
     return found.assistant_id
