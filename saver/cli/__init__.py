@@ -3,7 +3,8 @@
 Each command is a module with `add_parser(commands)`, which adds its subparser and sets
 `run(args) -> exit code` as its default; `main` parses, runs, and turns errors into exit codes:
 0 done, 1 the storage failed (`StorageError`), 2 a usage error (bad option, URL or config),
-3 no such thread or checkpoint.
+3 no such thread or checkpoint, 4 damaged rows found (`saver doctor`; `saver cleanup`, which
+skips the threads holding them).
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
 from saver.cli import cleanup, history, migrate, serve, transfer
+from saver.cli.exits import FAILURE, INTERRUPTED, NOT_FOUND, OK, USAGE
 from saver.cli.options import place_positionals
 from saver.errors import InvalidConfigError, StorageError
 
 COMMANDS = (history, transfer, migrate, cleanup, serve)
-OK, FAILURE, USAGE, NOT_FOUND, INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -10,7 +10,7 @@ from typing import Any
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from saver.cli import output
+from saver.cli import exits, output
 from saver.cli.options import duration, positive_int
 from saver.cli.urls import add_url_arguments, open_saver, url_from
 from saver.errors import InvalidConfigError
@@ -95,7 +95,9 @@ def run(args: argparse.Namespace) -> int:
         output.print_json(report.as_dict())
     else:
         output.stdout().print(summary(report))
-    return 0
+        if report.skipped:
+            print_skipped(report.skipped)
+    return exits.DAMAGED if report.skipped else exits.OK
 
 
 @contextmanager
@@ -140,6 +142,7 @@ def summary(report: CleanupReport) -> Table:
             "bytes to free" if report.dry_run else "bytes freed",
             output.human_bytes(report.bytes_freed),
         ),
+        ("threads skipped (damaged)", f"{len(report.skipped):,}"),
         ("batches", f"{report.batches:,}"),
         ("seconds", f"{report.seconds:.2f}"),
         ("dry run", "yes" if report.dry_run else "no"),
@@ -147,3 +150,12 @@ def summary(report: CleanupReport) -> Table:
     for row in rows:
         table.add_row(*row)
     return table
+
+
+SKIPPED = ("thread_id", "checkpoint_ns", "checkpoint_id", "problem")
+
+
+def print_skipped(skipped: list[dict[str, str]]) -> None:
+    output.stdout().print("skipped, as a row of each cannot be read (see `saver doctor`):")
+    rows = [[entry[c] for c in SKIPPED] for entry in skipped]
+    output.print_table(SKIPPED, rows, whole=("thread_id", "checkpoint_id"), drop=("checkpoint_ns",))

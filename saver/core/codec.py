@@ -5,6 +5,7 @@ latter in their first bytes (`pack`)."""
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from typing import Any
 
@@ -101,10 +102,31 @@ def _inflate(data: bytes, zdict: bytes, where: str) -> bytes:
     return out
 
 
+def located(thread_id: str, checkpoint_ns: str, checkpoint_id: str) -> str:
+    """How an error names the checkpoint a damaged row belongs to."""
+    return f"thread {thread_id!r} ns {checkpoint_ns!r} checkpoint {checkpoint_id!r}"
+
+
 def load_write(serde: SerializerProtocol, type_: str, data: bytes | None, where: str) -> Any:
     """A pending write's value, packed or not."""
     unpacked = unpack(type_, bytes(data), where) if data is not None else None
     return load_value(serde, type_, unpacked, FORMAT_FULL, where)
+
+
+def load_checkpoint(
+    serde: SerializerProtocol, type_: str, data: bytes, where: str
+) -> dict[str, Any]:
+    """A checkpoint row's body (everything but its values), packed or not."""
+    data = unpack(type_, bytes(data), where)
+    if type_ == "msgpack":
+        one_object(data, where, "checkpoint")
+    try:
+        body = serde.loads_typed((type_, data))
+    except Exception as exc:
+        raise CorruptRowError(f"{where}: cannot deserialise checkpoint: {exc}") from exc
+    if not isinstance(body, dict):
+        raise CorruptRowError(f"{where}: stored checkpoint is not a mapping")
+    return body
 
 
 def dump_value(serde: SerializerProtocol, value: Any) -> tuple[str, bytes]:
@@ -117,13 +139,32 @@ def load_value(
     fmt, data = plain(fmt, data, where)
     if fmt == FORMAT_DELTA:  # a chain is joined first (deltas.Chains); a bare piece is a bug
         raise CorruptRowError(f"{where}: a delta blob was read without its chain")
+    if type_ == "msgpack" and data:
+        one_object(data, where)
     try:
         return serde.loads_typed((type_, bytes(data) if data is not None else b""))
     except Exception as exc:
         raise CorruptRowError(f"{where}: cannot deserialise {type_!r} value: {exc}") from exc
 
 
-def split_array(type_: str, data: bytes | None) -> list[bytes] | None:
+def one_object(data: bytes, where: str, what: str = "value") -> None:
+    """Refuse msgpack bytes that are not exactly one object: a decoder stops at the first
+    complete object, so damaged bytes would otherwise read back as some smaller value."""
+    unpacker = msgpack.Unpacker(max_buffer_size=max(len(data), 1))
+    unpacker.feed(data)
+    try:
+        unpacker.skip()
+    except Exception as exc:  # OutOfData, FormatError, StackError: the bytes end or go wrong
+        raise CorruptRowError(
+            f"{where}: cannot deserialise the {what}: its bytes are damaged "
+            f"({type(exc).__name__}{': ' + str(exc) if str(exc) else ''})"
+        ) from None
+    extra = len(data) - unpacker.tell()
+    if extra:
+        raise CorruptRowError(f"{where}: {extra} bytes follow the {what}'s end: the row is damaged")
+
+
+def split_array(type_: str, data: bytes | None, where: str) -> list[bytes] | None:
     """The item bytes of a msgpack list blob, or None when the blob is not one.
 
     Consecutive versions of a growing list repeat their items byte for byte; decoding each
@@ -131,16 +172,59 @@ def split_array(type_: str, data: bytes | None) -> list[bytes] | None:
     """
     if type_ != "msgpack" or not data or not (0x90 <= data[0] <= 0x9F or data[0] in (0xDC, 0xDD)):
         return None
-    unpacker = msgpack.Unpacker()
+    unpacker = msgpack.Unpacker(max_buffer_size=len(data))
     unpacker.feed(data)
-    count = unpacker.read_array_header()
-    items, start = [], unpacker.tell()
-    for _ in range(count):
-        unpacker.skip()
-        end = unpacker.tell()
-        items.append(bytes(data[start:end]))
-        start = end
+    try:
+        count = unpacker.read_array_header()
+        items, start = [], unpacker.tell()
+        for _ in range(count):
+            unpacker.skip()
+            end = unpacker.tell()
+            items.append(bytes(data[start:end]))
+            start = end
+    except Exception as exc:  # the bytes end early or hold no msgpack
+        raise CorruptRowError(
+            f"{where}: cannot deserialise the list: its bytes are damaged ({type(exc).__name__})"
+        ) from None
+    if start != len(data):
+        raise CorruptRowError(
+            f"{where}: cannot deserialise the list: {len(data) - start} bytes follow its end"
+        )
     return items
+
+
+# PostgreSQL's jsonb cannot hold U+0000 and SQLite's JSON functions end a text at it, so in a
+# JSON column a NUL is stored as NUL_MARK "0", and NUL_MARK itself (a noncharacter, never
+# in real text) as NUL_MARK twice: every metadata value comes back as it went in, and a
+# filter, escaped the same way (`escaped`), compares what was stored.
+NUL_MARK = "\ufdd0"
+_MARKED = re.compile(NUL_MARK + "(.)", re.DOTALL)
+
+
+def escaped(value: Any) -> Any:
+    """`value` with every text in it (dict keys too) escaped for a JSON column."""
+    if isinstance(value, str):
+        if "\x00" in value or NUL_MARK in value:
+            return value.replace(NUL_MARK, NUL_MARK * 2).replace("\x00", NUL_MARK + "0")
+        return value
+    if isinstance(value, dict):
+        return {escaped(k): escaped(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [escaped(v) for v in value]
+    return value
+
+
+def unescaped(value: Any) -> Any:
+    """What `escaped` was given (as JSON reads it back)."""
+    if isinstance(value, str):
+        if NUL_MARK in value:
+            return _MARKED.sub(lambda m: "\x00" if m[1] == "0" else m[1], value)
+        return value
+    if isinstance(value, dict):
+        return {unescaped(k): unescaped(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unescaped(v) for v in value]
+    return value
 
 
 def _json_default(value: Any) -> Any:
@@ -149,8 +233,13 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def dump_json(value: Any) -> str:
-    return json.dumps(value, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+def dump_json(value: Any, escape: bool = True) -> str:
+    """A JSON column's text; a NUL in it is escaped (NUL_MARK) unless `escape` is False."""
+    text = json.dumps(value, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+    if escape and "\\u0000" in text or NUL_MARK in text:  # rare: only then walk the value
+        plain = json.loads(text)
+        text = json.dumps(escaped(plain), ensure_ascii=False, separators=(",", ":"))
+    return text
 
 
 def load_json(text: str | bytes, where: str, column: str = "metadata") -> dict[str, Any]:
@@ -161,4 +250,7 @@ def load_json(text: str | bytes, where: str, column: str = "metadata") -> dict[s
         raise CorruptRowError(f"{where}: {column} is not valid JSON: {exc}") from exc
     if not isinstance(value, dict):
         raise CorruptRowError(f"{where}: {column} is not a JSON object: {value!r:.80}")
-    return value
+    if column != "metadata":
+        return value
+    marked = NUL_MARK in text if isinstance(text, str) else NUL_MARK.encode() in text
+    return unescaped(value) if marked else value

@@ -54,9 +54,24 @@ def thread_id_of(value: Any, what: str) -> str:
         )
     if not isinstance(value, (str, int)) or isinstance(value, bool):
         raise InvalidConfigError(f"{what}: thread_id must be a str or int, got {value!r}")
-    text = str(value)
+    text = storable(str(value), "thread_id", what)
     if what in WRITES:
         within(text, "thread_id", MAX_THREAD_ID_BYTES, what)
+    return text
+
+
+def storable(text: str, name: str, what: str) -> str:
+    """Refuse a key PostgreSQL cannot hold (NUL, a lone surrogate) on every backend, before
+    any SQL, so that both accept the same ids; InMemorySaver would keep them."""
+    if "\x00" in text:
+        raise InvalidConfigError(f"{what}: {name} {text!r} contains a NUL character")
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidConfigError(
+                f"{what}: {name} {text!r} is not valid Unicode (it holds a lone surrogate)"
+            ) from None
     return text
 
 
@@ -77,11 +92,14 @@ def target(namespace: str, config: RunnableConfig, what: str) -> Target:
     ns = conf.get("checkpoint_ns") or ""
     if not isinstance(ns, str):
         raise InvalidConfigError(f"{what}: checkpoint_ns must be a str, got {ns!r}")
+    storable(ns, "checkpoint_ns", what)
     if what in WRITES:
         within(ns, "checkpoint_ns", MAX_CHECKPOINT_NS_BYTES, what)
     checkpoint_id = conf.get("checkpoint_id") or None
     if checkpoint_id is not None and not isinstance(checkpoint_id, str):
         raise InvalidConfigError(f"{what}: checkpoint_id must be a str, got {checkpoint_id!r}")
+    if checkpoint_id is not None:
+        storable(checkpoint_id, "checkpoint_id", what)
     return Target(namespace, thread_id_of(conf.get("thread_id"), what), ns, checkpoint_id)
 
 

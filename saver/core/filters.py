@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from saver.core import codec
 from saver.dialects.base import Leaf
 from saver.errors import InvalidConfigError
 
@@ -39,11 +40,11 @@ def leaves(filter: dict[str, Any] | None) -> list[Leaf]:
 
     def walk(prefix: tuple[str, ...], node: dict[str, Any]) -> None:
         for key, value in node.items():
-            path = (*prefix, _check_key(key))
+            path = (*prefix, codec.escaped(_check_key(key)))
             if isinstance(value, dict) and value:
                 walk(path, value)
             elif isinstance(value, (*SCALARS, list, dict)):
-                out.append((path, value))
+                out.append((path, codec.escaped(value)))  # as metadata is stored
             else:
                 raise InvalidConfigError(
                     f"metadata filter value for {'.'.join(path)!r} must be a string, number, "

@@ -50,7 +50,7 @@ def node_from_row(row: Sequence[Any]) -> Node:
     created_at, whether metadata is readable, the root checkpoint a subgraph call started
     from, DeltaChannel counters."""
     ns, cid, parent, versions, created_at, metadata_ok, root, counters = row
-    where = f"checkpoint {cid!r}"
+    where = f"ns {ns!r} checkpoint {cid!r}"
     if not metadata_ok:
         raise CorruptRowError(f"{where}: metadata is not a JSON object")
     delta = codec.load_json(counters, where, "metadata") if counters else {}

@@ -166,7 +166,7 @@ def _first_written(
         key=lambda w: (position[w.checkpoint_id], writes.sort_key(w.task_path, w.task_id, w.idx)),
     )
     for w in ordered:
-        where = f"thread {t.thread_id!r} checkpoint {w.checkpoint_id!r} write"
+        where = f"{codec.located(t.thread_id, t.checkpoint_ns, w.checkpoint_id)}: write"
         value = codec.load_write(ctx.serde, w.type, w.data, where)
         after = lineage[position[w.checkpoint_id] + 1]
         for message in value if isinstance(value, list) else [value]:

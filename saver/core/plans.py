@@ -459,7 +459,7 @@ def _delta_channel_history(ctx: Context, t: Target, channels: list[str]) -> Plan
         for ch, ver, fmt, type_, data, base in found:
             chains.add((t.thread_id, t.checkpoint_ns, ch, ver), fmt, type_, data, base)
         for ch, ver in set(seeds.values()):
-            where = f"thread {t.thread_id!r} channel {ch!r} version {ver!r}"
+            where = f"thread {t.thread_id!r} ns {t.checkpoint_ns!r} channel {ch!r} version {ver!r}"
             type_, data, fmt = chains.whole((t.thread_id, t.checkpoint_ns, ch, ver), where)
             seed_values[(ch, ver)] = codec.load_value(ctx.serde, type_, data, fmt, where)
     cids = sorted({cid for ids in path.values() for cid in ids})
@@ -476,7 +476,7 @@ def _delta_channel_history(ctx: Context, t: Target, channels: list[str]) -> Plan
                 by_cid_ch.get((cid, ch), ()),
                 key=lambda w: writes.sort_key(w.task_path, w.task_id, w.idx),
             ):
-                where = f"thread {t.thread_id!r} checkpoint {cid!r} write"
+                where = f"{codec.located(t.thread_id, t.checkpoint_ns, cid)}: write"
                 collected.append(
                     (w.task_id, ch, codec.load_write(ctx.serde, w.type, w.data, where))
                 )

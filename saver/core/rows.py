@@ -19,8 +19,7 @@ from langgraph.checkpoint.base import (
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from saver.core import codec, deltas, writes
-from saver.core.config import Target, checkpoint_config
-from saver.errors import CorruptRowError
+from saver.core.config import Target, checkpoint_config, storable
 
 
 class CheckpointRow(NamedTuple):
@@ -136,6 +135,9 @@ def checkpoint_row(
     metadata: CheckpointMetadata,
     compress: bool = True,
 ) -> CheckpointRow:
+    for channel in checkpoint["channel_versions"]:
+        storable(str(channel), "channel name", "put")
+    storable(str(checkpoint["id"]), "checkpoint id", "put")
     body = {k: v for k, v in checkpoint.items() if k != "channel_values"}
     if all(isinstance(v, str) for v in checkpoint["channel_versions"].values()):
         del body["channel_versions"]  # blob_versions holds them already: read back from there
@@ -155,7 +157,7 @@ def checkpoint_row(
         t.checkpoint_id,
         type_,
         data,
-        codec.dump_json({k: str(v) for k, v in checkpoint["channel_versions"].items()}),
+        codec.dump_json({k: str(v) for k, v in checkpoint["channel_versions"].items()}, False),
         codec.dump_json(meta),
         str(run_id) if run_id is not None else None,
         time.time(),
@@ -205,7 +207,10 @@ def write_rows(
     """(rows that replace an existing write, rows that never do)."""
     replace: list[WriteRow] = []
     keep_first: list[WriteRow] = []
+    storable(str(task_id), "task_id", "put_writes")
+    storable(str(task_path), "task_path", "put_writes")
     for position, (channel, value) in enumerate(pending):
+        storable(str(channel), "channel name", "put_writes")
         type_, data = codec.dump_value(serde, value)
         if compress:
             data = codec.pack(type_, data, codec.MESSAGES)
@@ -266,11 +271,11 @@ class TupleReader:
         heads.sort(key=lambda h: (h.checkpoint_id, h.checkpoint_ns, h.thread_id), reverse=True)
         return [self._tuple(head, blobs, pending) for head in heads]
 
-    def _value(self, key: deltas.BlobKey, blobs: deltas.Chains) -> Any:
+    def _value(self, key: deltas.BlobKey, blobs: deltas.Chains, checkpoint: str) -> Any:
         if key not in self._values:
-            where = f"thread {key[0]!r} ns {key[1]!r} channel {key[2]!r} version {key[3]!r}"
+            where = f"{checkpoint}: channel {key[2]!r} version {key[3]!r}"
             type_, data, fmt = blobs.whole(key, where)
-            items = codec.split_array(type_, data) if self.share_items else None
+            items = codec.split_array(type_, data, where) if self.share_items else None
             if items is None:
                 self._values[key] = codec.load_value(self.serde, type_, data, fmt, where)
             else:
@@ -290,16 +295,10 @@ class TupleReader:
     ) -> CheckpointTuple:
         thread_id, ns, checkpoint_id = head.thread_id, head.checkpoint_ns, head.checkpoint_id
         parent_id = head.parent_checkpoint_id
-        where = f"thread {thread_id!r} checkpoint {checkpoint_id!r}"
-        data = codec.unpack(head.type, bytes(head.checkpoint), where)
-        try:
-            body = self.serde.loads_typed((head.type, data))
-        except Exception as exc:
-            raise CorruptRowError(f"{where}: cannot deserialise checkpoint: {exc}") from exc
+        where = codec.located(thread_id, ns, checkpoint_id)
+        body = codec.load_checkpoint(self.serde, head.type, head.checkpoint, where)
         if not head.versions_readable:
             codec.load_json(head.blob_versions, where, "blob_versions")  # names the damage
-        if not isinstance(body, dict):
-            raise CorruptRowError(f"{where}: stored checkpoint is not a mapping")
         body.setdefault("id", checkpoint_id)  # stored once, as the checkpoint_id column
         if "channel_versions" not in body:  # stored once, as the blob_versions column
             body["channel_versions"] = codec.load_json(head.blob_versions, where, "blob_versions")
@@ -307,14 +306,23 @@ class TupleReader:
         for channel, version in body["channel_versions"].items():
             key = (thread_id, ns, channel, str(version))
             if key in blobs:
-                values[channel] = self._value(key, blobs)
+                values[channel] = self._value(key, blobs, where)
         checkpoint: Checkpoint = {**body, "channel_values": values}  # type: ignore[typeddict-item]
         rows = sorted(
             pending.get((thread_id, ns, checkpoint_id), ()),
             key=lambda w: writes.sort_key(w.task_path, w.task_id, w.idx),
         )
         pending_writes = [
-            (w.task_id, w.channel, codec.load_write(self.serde, w.type, w.data, where))
+            (
+                w.task_id,
+                w.channel,
+                codec.load_write(
+                    self.serde,
+                    w.type,
+                    w.data,
+                    f"{where}: write of task {w.task_id!r} to channel {w.channel!r}",
+                ),
+            )
             for w in rows
         ]
         t = Target("", thread_id, ns, None)

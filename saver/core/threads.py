@@ -271,15 +271,8 @@ def steps(ctx: Context, thread_id: str, checkpoint_ns: str) -> Plan[list[views.S
         paths[task_id] = path or ""
     out = []
     for checkpoint_id, parent_id, type_, data, versions, metadata in rows:
-        where = f"thread {thread_id!r} checkpoint {checkpoint_id!r}"
-        try:
-            body = ctx.serde.loads_typed((type_, codec.unpack(type_, bytes(data), where)))
-        except CorruptRowError:
-            raise
-        except Exception as exc:
-            raise CorruptRowError(f"{where}: cannot deserialise checkpoint: {exc}") from exc
-        if not isinstance(body, dict):
-            raise CorruptRowError(f"{where}: stored checkpoint is not a mapping")
+        where = codec.located(thread_id, checkpoint_ns, checkpoint_id)
+        body = codec.load_checkpoint(ctx.serde, type_, data, where)
         at = body.get("channel_versions") or codec.load_json(versions, where, "blob_versions")
         step = views.Step.of(
             checkpoint_id,

@@ -5,7 +5,6 @@ message first appeared."""
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -14,7 +13,7 @@ from typing import Any
 
 from langgraph.checkpoint.base import CheckpointTuple
 
-from saver.core import status
+from saver.core import codec, status
 
 INTERRUPT, RESUME = "__interrupt__", "__resume__"
 BRANCH = "branch:to:"
@@ -67,7 +66,9 @@ def thread_info(row: Sequence[Any], now: float) -> ThreadInfo:
 
 def json_object(value: Any) -> dict[str, Any]:
     """A JSON column as a dict: SQLite gives text, PostgreSQL a dict already."""
-    return json.loads(value) if isinstance(value, str) else dict(value or {})
+    if isinstance(value, str):
+        return codec.load_json(value, "thread record", "metadata")
+    return codec.unescaped(dict(value or {}))
 
 
 def _moment(stamp: Any) -> datetime:

@@ -37,7 +37,9 @@ SECURE_DELETE_FAST, SECURE_DELETE_RESTORED = (
 
 
 def _path(keys: tuple[str, ...]) -> str:
-    return "$" + "".join(f'."{k}"' for k in keys)
+    # SQLite matches a label against the key as the JSON text spells it (a backslash
+    # doubled), as stored with ensure_ascii off (codec.dump_json).
+    return "$" + "".join("." + json.dumps(k, ensure_ascii=False) for k in keys)
 
 
 def _literal(text: str) -> str:

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 from saver.core import lineage
 from saver.core.plans import Context, Plan
 from saver.dialects.base import Stmt
+from saver.errors import CorruptRowError
 from saver.retention.policy import Cutoffs, judge
 
 
@@ -29,9 +30,13 @@ class CleanupReport:
     batches: int = 0
     seconds: float = 0.0
     thread_ids: list[str] = field(default_factory=list, repr=False)
+    # Threads left as they are because a row of theirs could not be read (`saver doctor`
+    # finds and quarantines it): {thread_id, checkpoint_ns, checkpoint_id, problem} each.
+    skipped: list[dict[str, str]] = field(default_factory=list)
 
     def add(self, other: CleanupReport) -> None:
         self.thread_ids.extend(other.thread_ids)
+        self.skipped.extend(other.skipped)
         for name in (
             "threads_examined",
             "threads_deleted",
@@ -48,12 +53,23 @@ class CleanupReport:
         out.pop("thread_ids")
         return out
 
+    def skip(self, thread_id: str, checkpoint_ns: str, checkpoint_id: str, problem: str) -> None:
+        self.skipped.append(
+            {
+                "thread_id": thread_id,
+                "checkpoint_ns": checkpoint_ns,
+                "checkpoint_id": checkpoint_id,
+                "problem": problem,
+            }
+        )
+
     def __str__(self) -> str:
         verb = "would delete" if self.dry_run else "deleted"
+        skipped = f", skipped {len(self.skipped)} damaged threads" if self.skipped else ""
         return (
             f"cleanup {verb} {self.threads_deleted} threads, {self.checkpoints_deleted} "
             f"checkpoints, {self.writes_deleted} writes, {self.blobs_deleted} blobs "
-            f"({self.bytes_freed} bytes) of {self.threads_examined} threads examined, "
+            f"({self.bytes_freed} bytes) of {self.threads_examined} threads examined{skipped}, "
             f"in {self.batches} batches, {self.seconds:.2f}s"
         )
 
@@ -182,8 +198,15 @@ def _judge_each(
         found = yield Stmt(d.SELECT_HELD_THREADS, (namespace, of, time.time()))
         held = {tid for (tid,) in found}
     nodes: dict[str, list[lineage.Node]] = defaultdict(list)
+    damaged: set[str] = set()
     for tid, *node in graph:
-        nodes[tid].append(lineage.node_from_row(node))
+        if tid in damaged:
+            continue
+        try:
+            nodes[tid].append(lineage.node_from_row(node))
+        except CorruptRowError as exc:  # this thread waits for `saver doctor`; the rest go on
+            damaged.add(tid)
+            report.skip(tid, node[0], node[1], str(exc))
     blobs_of: dict[str, list[tuple[str, str, str, int, str | None]]] = defaultdict(list)
     for tid, ns, ch, version, size, base in blobs:
         blobs_of[tid].append((ns, ch, version, int(size or 0), base))
@@ -196,16 +219,20 @@ def _judge_each(
     whole: list[str] = []
     checkpoints: list[tuple[str, ...]] = []
     garbage: list[tuple[str, ...]] = []
-    for tid in sorted(nodes):
+    for tid in sorted(nodes.keys() - damaged):
         keys = [(ns, ch, v) for ns, ch, v, _, _ in blobs_of[tid]]
         cutoffs = replace(c, idle_before=None) if tid in held else c
-        verdict = judge(cutoffs, nodes[tid], keys, interrupted_of[tid])
+        try:
+            verdict = judge(cutoffs, nodes[tid], keys, interrupted_of[tid])
+            chained = [(ns, ch, v, base) for ns, ch, v, _, base in blobs_of[tid]]
+            freed = keys if verdict.drop_thread else lineage.garbage_blobs(verdict.kept, chained)
+        except CorruptRowError as exc:
+            report.skip(tid, "", "", str(exc))
+            continue
         report.threads_examined += 1
         if not verdict.drop:
             continue
         dropped = [(n.checkpoint_ns, n.checkpoint_id) for n in verdict.drop]
-        chained = [(ns, ch, v, base) for ns, ch, v, _, base in blobs_of[tid]]
-        freed = keys if verdict.drop_thread else lineage.garbage_blobs(verdict.kept, chained)
         sizes = {(ns, ch, v): size for ns, ch, v, size, _ in blobs_of[tid]}
         report.checkpoints_deleted += len(dropped)
         report.writes_deleted += sum(writes_of.get((tid, ns, cid), 0) for ns, cid in dropped)

@@ -131,7 +131,7 @@ def test_json_report_counts_the_rows_that_went(store: Store) -> None:
     assert report["bytes_freed"] > 0
     assert report["batches"] >= 1 and report["seconds"] >= 0
     assert set(report) == {
-        "dry_run", "threads_examined", "threads_deleted", "checkpoints_deleted",
+        "dry_run", "threads_examined", "threads_deleted", "checkpoints_deleted", "skipped",
         "writes_deleted", "blobs_deleted", "bytes_freed", "batches", "seconds",
     }  # fmt: skip
 

@@ -40,6 +40,13 @@ class AsyncSweeper:
                     self.policy, batch_size=self.batch_size
                 )
                 self.sweeps += 1
+                if self.last_report.skipped:
+                    logger.warning(
+                        "retention sweep skipped %d threads it could not read (first: %s); "
+                        "`saver doctor URL` finds and quarantines the damaged rows",
+                        len(self.last_report.skipped),
+                        self.last_report.skipped[0],
+                    )
             except Exception:
                 self.failures += 1
                 logger.exception("retention sweep failed; trying again in %ss", self.every)
