@@ -6,6 +6,7 @@ from saver import SqliteSaver, AsyncSqliteSaver
 from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
+from saver.core.retry import RetryPolicy
 from saver.errors import (
     CorruptRowError,
     InvalidConfigError,
@@ -23,6 +24,7 @@ __all__ = [
     "CorruptRowError",
     "InvalidConfigError",
     "RetentionPolicy",
+    "RetryPolicy",
     "SaverClosedError",
     "SqliteSaver",
     "StorageError",

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 from langchain_core.runnables import RunnableConfig
@@ -269,15 +270,18 @@ def _drop_checkpoints(d: Dialect, namespace: str, tid: str, pairs: list[tuple[st
         yield Stmt(d.DELETE_BLOBS, (tid, namespace, d.keys(garbage)), fetch=False)
 
 
-def prune_each(ctx: Context, thread_id_list: Sequence[Any], strategy: str) -> list[Plan[None]]:
-    """One plan per thread, so each runs in its own short transaction."""
+def prune_each(
+    ctx: Context, thread_id_list: Sequence[Any], strategy: str
+) -> list[Callable[[], Plan[None]]]:
+    """One plan per thread, so each runs in its own short transaction (each made when run,
+    so that it can be made again)."""
     tids = thread_ids(thread_id_list, "prune")
     if strategy not in PRUNE_STRATEGIES:
         raise InvalidConfigError(
             f"unknown prune strategy {strategy!r}; use one of {', '.join(PRUNE_STRATEGIES)}"
         )
     step = _delete_threads if strategy == "delete" else _keep_latest
-    return [step(ctx.dialect, ctx.namespace, [tid]) for tid in tids]
+    return [partial(step, ctx.dialect, ctx.namespace, [tid]) for tid in tids]
 
 
 def _keep_latest(d: Dialect, namespace: str, tids: list[str]) -> Plan:

@@ -25,33 +25,28 @@ def read_whole(saver: Any, thread: str, checkpoint_id: str, where: str) -> Check
 
 
 def check_reported(
-    saver: Any,
-    thread: str,
-    puts: list[dict[str, Any]],
-    writes: Iterable[dict[str, Any]],
-    durability: str,
-) -> int:
-    """Every put and put_writes a child reported as returned is there, whole; returns how
-    many reported writes were for a checkpoint that is not there.
+    saver: Any, thread: str, puts: list[dict[str, Any]], writes: Iterable[dict[str, Any]]
+) -> list[str]:
+    """Every put and put_writes a child reported as returned is there, whole; returns the
+    checkpoints of reported writes that are not there, none of them a reported put.
 
-    With durability="async" (LangGraph's default) a step's tasks run, and save their
-    writes, while that step's checkpoint is still being put: a writer killed then leaves
-    writes of a checkpoint that never committed (and was never reported), which no reader
-    sees. With "sync" the checkpoint is committed before its tasks start, so every write
-    reported is of a reported checkpoint."""
+    LangGraph saves a step's writes as its tasks finish, and a step's checkpoint in the
+    background: with durability="async" (its default) the tasks run while their
+    checkpoint is being put, and with "sync" too in the first step of an invoke. A writer
+    killed then leaves writes of a checkpoint that never committed (and whose put was never
+    reported), which no reader sees: not a lost step."""
     reported = {put["id"] for put in puts}
-    orphans = 0
     for put in puts:
         got = read_whole(saver, thread, put["id"], "reported put")
         assert got.metadata.get("step") == put["step"], (put, got.metadata)
         assert got.checkpoint["channel_values"].get("count", 0) == put["count"], put
         parent = got.parent_config["configurable"]["checkpoint_id"] if got.parent_config else None
         assert parent == put["parent"], (put, parent)
+    orphans = []
     for write in writes:
-        if write["id"] not in reported and durability == "async":
-            if saver.get_tuple(config_of(thread, write["id"])) is None:
-                orphans += 1
-                continue
+        if write["id"] not in reported and saver.get_tuple(config_of(thread, write["id"])) is None:
+            orphans.append(write["id"])
+            continue
         got = read_whole(saver, thread, write["id"], "reported writes")
         stored = {(task, channel) for task, channel, _ in got.pending_writes or []}
         missing = {(write["task"], ch) for ch in write["channels"]} - stored

@@ -3,6 +3,7 @@ they said. Every wait is bounded (WAIT seconds); nothing sleeps."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -34,6 +35,7 @@ class Forker:
             )
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.seen: list[str] = []
+        self.running: int | None = None  # the pid of the child not yet reported ended
         self.pump = threading.Thread(target=self._pump, daemon=True)
         self.pump.start()
         kind, _ = self.next()
@@ -66,27 +68,36 @@ class Forker:
         return kind, json.loads(payload) if payload else None
 
     def start(self, job: dict[str, Any]) -> int:
-        """Fork a child running `job`; returns its pid."""
+        """Fork a child running `job`; returns its pid. A child an earlier (failed) test
+        left running is killed first, so its lines cannot pass for this one's."""
+        if self.running is not None:
+            self.kill(self.running)
         assert self.proc.stdin is not None
         self.proc.stdin.write(json.dumps(job) + "\n")
         self.proc.stdin.flush()
         kind, pid = self.next()
         assert kind == "pid", self.describe()
-        return int(pid)
+        self.running = int(pid)
+        return self.running
 
     def finish(self) -> tuple[list[tuple[str, Any]], int]:
         """Every line the running child says until it ends, and its exit code."""
         said = []
         while (line := self.next())[0] != "exited":
             said.append(line)
+        self.running = None
         return said, int(line[1])
 
     def kill(self, pid: int) -> tuple[list[tuple[str, Any]], int]:
         """SIGKILL the running child; what it said before it died, and its exit code."""
-        os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):  # it may have ended by itself
+            os.kill(pid, signal.SIGKILL)
         return self.finish()
 
     def close(self) -> None:
+        if self.running is not None and self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.running, signal.SIGKILL)
         if self.proc.poll() is None:
             assert self.proc.stdin is not None
             self.proc.stdin.close()  # the server ends at end of input

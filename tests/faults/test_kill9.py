@@ -74,10 +74,12 @@ def test_sigkill_during_graph_puts_loses_no_committed_step(
 ) -> None:
     rng = random.Random(fault_seed)
     kills = LONG_KILLS if long_campaign else KILLS
-    mid_run = 0  # kills that landed after a put began and before the run ended
+    mid_run = 0  # kills that came after at least one reported put
+    committed: dict[str, set[str]] = {}  # thread: every checkpoint known committed so far
     for round_ in range(kills):
         thread = f"t{round_ // ROUNDS_PER_THREAD}"
-        where = f"round {round_} on {storage['backend']} (SAVER_FAULT_SEED={fault_seed})"
+        # Even rounds: LangGraph's durability="sync" on one connection; odd: its default
+        # "async" (the next step runs while a checkpoint is saved), on a pool if PostgreSQL.
         durability = "sync" if round_ % 2 == 0 else "async"
         job = {"job": "graph", "thread": thread, "steps": STEPS, "invokes": 1000, **storage}
         job["durability"] = durability
@@ -85,6 +87,10 @@ def test_sigkill_during_graph_puts_loses_no_committed_step(
             job["pool_size"] = 2
         pid = forker.start(job)
         at = rng.randint(0, MOST_LINES)
+        where = (
+            f"round {round_} on {storage['backend']}, durability={durability}, killed after "
+            f"{at} lines (SAVER_FAULT_SEED={fault_seed})"
+        )
         said: list[tuple[str, Any]] = []
         while sum(kind in ("put", "writes") for kind, _ in said) < at:
             kind, payload = forker.next()
@@ -97,15 +103,18 @@ def test_sigkill_during_graph_puts_loses_no_committed_step(
         puts = [payload for kind, payload in said if kind == "put"]
         writes = [payload for kind, payload in said if kind == "writes"]
         mid_run += bool(puts)
+        known = committed.setdefault(thread, set())
         with reopen(storage) as saver:
             try:
-                check_reported(saver, thread, puts, writes, durability)
+                orphans = check_reported(saver, thread, puts, writes)
+                assert not known & set(orphans), f"committed checkpoints gone: {orphans}"
                 listed = check_chain(saver, thread)
-                assert {p["id"] for p in puts} <= {t.checkpoint["id"] for t in listed}
+                ids = {t.checkpoint["id"] for t in listed}
+                assert known <= ids, f"committed checkpoints gone: {sorted(known - ids)}"
+                assert {p["id"] for p in puts} <= ids
                 go_on(saver, thread)
-                check_chain(saver, thread)
+                known |= {t.checkpoint["id"] for t in check_chain(saver, thread)}
             except AssertionError as exc:
-                raise AssertionError(
-                    f"{where}, durability={durability}, killed after {at} lines: {exc}"
-                ) from exc
+                lines = "\n".join(f"  {kind} {payload}" for kind, payload in said)
+                raise AssertionError(f"{where}: {exc}\nthe child said:\n{lines}") from exc
     assert mid_run >= kills // 2, f"only {mid_run} of {kills} kills came after a put"

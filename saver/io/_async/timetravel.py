@@ -3,8 +3,9 @@ checkpoints, find when a message appeared, and move a thread's rows out and in."
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -25,7 +26,13 @@ class AsyncTimeTravel:
     def _ctx(self) -> plans.Context:
         raise NotImplementedError
 
-    async def _run(self, plan: plans.Plan[Any], mode: str) -> Any:
+    async def _run(
+        self,
+        mode: str,
+        make: Callable[..., plans.Plan[Any]],
+        *args: Any,
+        repeat: bool = True,
+    ) -> Any:
         raise NotImplementedError
 
     async def alist_threads(
@@ -50,7 +57,8 @@ class AsyncTimeTravel:
         `before`/`after` the last update, `status` idle, busy, interrupted or error,
         `user_id` the user put_thread gave it, `thread_metadata` the metadata put_thread
         gave it; `offset` threads are skipped, `ascending` turns the order around."""
-        plan = threads.list_threads(
+        plan = partial(
+            threads.list_threads,
             self._ctx,
             filter,
             prefix,
@@ -65,7 +73,7 @@ class AsyncTimeTravel:
             thread_metadata,
             ascending,
         )
-        return await self._run(plan, READ)
+        return await self._run(READ, plan)
 
     async def acount_threads(
         self,
@@ -80,14 +88,23 @@ class AsyncTimeTravel:
         thread_metadata: Mapping[str, Any] | None = None,
     ) -> int:
         """How many threads list_threads finds with the same filters, in one statement."""
-        plan = threads.count_threads(
-            self._ctx, filter, prefix, before, after, search, status, user_id, thread_metadata
+        plan = partial(
+            threads.count_threads,
+            self._ctx,
+            filter,
+            prefix,
+            before,
+            after,
+            search,
+            status,
+            user_id,
+            thread_metadata,
         )
-        return await self._run(plan, READ)
+        return await self._run(READ, plan)
 
     async def aget_thread(self, thread_id: str) -> views.ThreadInfo | None:
         """One thread as list_threads shows it, or None where there is no such thread."""
-        return await self._run(threads.get_thread(self._ctx, thread_id), READ)
+        return await self._run(READ, threads.get_thread, self._ctx, thread_id)
 
     async def aput_thread(
         self,
@@ -100,22 +117,22 @@ class AsyncTimeTravel:
         """Make a thread before its first checkpoint, or name it, give it to a user, add
         metadata keys (merged into what it has). Kept while checkpoints are trimmed, gone
         with delete_thread, carried by copy_thread and export/import."""
-        plan = threads.put_thread(self._ctx, thread_id, name, user_id, metadata)
-        return await self._run(plan, WRITE)
+        plan = partial(threads.put_thread, self._ctx, thread_id, name, user_id, metadata)
+        return await self._run(WRITE, plan)
 
     async def aclaim_thread(self, thread_id: str, run_id: str, *, lease: float = 60.0) -> bool:
         """Take the thread for a run (its status is busy) for `lease` seconds, or extend the
         run's lease; False if another run holds it. Processes sharing the database agree."""
-        return await self._run(threads.claim_thread(self._ctx, thread_id, run_id, lease), WRITE)
+        return await self._run(WRITE, threads.claim_thread, self._ctx, thread_id, run_id, lease)
 
     async def ahead_version(self, thread_id: str) -> str | None:
         """A text that changes whenever the thread's head state can: its head checkpoint and
         what is written on it (None: no checkpoint). Equal texts, equal states."""
-        return await self._run(threads.head_version(self._ctx, thread_id), READ)  # one statement
+        return await self._run(READ, threads.head_version, self._ctx, thread_id)  # one statement
 
     async def arelease_thread(self, thread_id: str, run_id: str) -> None:
         """Let the thread go, if `run_id` holds it."""
-        await self._run(threads.release_thread(self._ctx, thread_id, run_id), WRITE)
+        await self._run(WRITE, threads.release_thread, self._ctx, thread_id, run_id)
 
     async def alist_messages(
         self,
@@ -129,21 +146,21 @@ class AsyncTimeTravel:
         """The messages of the thread's state (of config's checkpoint_id if it names one),
         in order, each with the checkpoint and step where it first appeared; `search` keeps
         those holding the text (any case)."""
-        plan = messages.list_messages(self._ctx, config, search, offset, limit, channel)
-        return await self._run(plan, SNAPSHOT)
+        plan = partial(messages.list_messages, self._ctx, config, search, offset, limit, channel)
+        return await self._run(SNAPSHOT, plan)
 
     async def aget_message(
         self, config: RunnableConfig, message_id: str, *, channel: str = "messages"
     ) -> messages.MessageInfo | None:
         """One message of the thread's state by its id, as list_messages shows it."""
-        plan = messages.get_message(self._ctx, config, message_id, channel)
-        return await self._run(plan, SNAPSHOT)
+        plan = partial(messages.get_message, self._ctx, config, message_id, channel)
+        return await self._run(SNAPSHOT, plan)
 
     async def _oldest_first(self, config: RunnableConfig) -> list[CheckpointTuple]:
         """Every checkpoint of one thread namespace, oldest first (one snapshot per page)."""
         query = plans.ListQuery.of(self._ctx, config, None, None, None)
         out: list[CheckpointTuple] = []
-        while page := await self._run(query.next_page(), READ):
+        while page := await self._run(READ, query.next_page):
             out.extend(page)
         return out[::-1]
 
@@ -157,19 +174,19 @@ class AsyncTimeTravel:
         still tells)."""
         t = target(self._ctx.namespace, config, "history")
         if not with_interrupts:
-            return await self._run(threads.steps(self._ctx, t.thread_id, t.checkpoint_ns), READ)
+            return await self._run(READ, threads.steps, self._ctx, t.thread_id, t.checkpoint_ns)
         scoped: RunnableConfig = {
             "configurable": {"thread_id": t.thread_id, "checkpoint_ns": t.checkpoint_ns}
         }
         tuples = (await self._oldest_first(scoped))[::-1]
-        paths = await self._run(threads.task_paths(self._ctx, t.thread_id, t.checkpoint_ns), READ)
+        paths = await self._run(READ, threads.task_paths, self._ctx, t.thread_id, t.checkpoint_ns)
         return [views.step_of(t, paths) for t in tuples]
 
     async def adiff(self, a: RunnableConfig, b: RunnableConfig) -> list[views.Change]:
         """What changed, channel by channel, from checkpoint `a` to checkpoint `b`."""
         found = []
         for config in (a, b):
-            t = await self._run(plans.get_tuple(self._ctx, config), READ)
+            t = await self._run(READ, plans.get_tuple, self._ctx, config)
             if t is None:
                 where = target(self._ctx.namespace, config, "diff")
                 raise InvalidConfigError(
@@ -202,14 +219,14 @@ class AsyncTimeTravel:
             yield thread_id_of(only, "search_messages")
             return
         after = ""
-        while page := await self._run(threads.thread_ids(self._ctx, after, THREAD_PAGE), READ):
+        while page := await self._run(READ, threads.thread_ids, self._ctx, after, THREAD_PAGE):
             for tid in page:
                 yield tid
             after = page[-1]
 
     async def aexport_thread(self, thread_id: str) -> threads.ThreadRows:
         """A thread's rows exactly as stored (see threads.to_lines for the file format)."""
-        data = await self._run(threads.export_thread(self._ctx, thread_id), SNAPSHOT)
+        data = await self._run(SNAPSHOT, threads.export_thread, self._ctx, thread_id)
         if not data.checkpoints and data.record is None:
             raise InvalidConfigError(f"no thread {data.thread_id!r} here")
         return data
@@ -217,4 +234,5 @@ class AsyncTimeTravel:
     async def aimport_thread(self, data: threads.ThreadRows, thread_id: str | None = None) -> int:
         """Store an exported thread as `thread_id` (default its own id); refuses a thread
         that already has checkpoints. Returns the number of checkpoints stored."""
-        return await self._run(threads.import_thread(self._ctx, data, thread_id), WRITE)
+        plan = partial(threads.import_thread, self._ctx, data, thread_id)
+        return await self._run(WRITE, plan, repeat=False)  # a repeat after a lost commit fails

@@ -17,6 +17,7 @@ from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool
 
 from saver.core import plans
+from saver.core.retry import DEFAULT_RETRY, RetryPolicy
 from saver.dialects import postgres as session
 from saver.dialects.base import Stmt
 from saver.dialects.postgres import PostgresDialect, replan_due
@@ -174,8 +175,11 @@ class PostgresSaver(ThreadBridge, HistorySaver):
         schema: str | None = None,
         retention: RetentionPolicy | None = None,
         compress: bool = True,
+        retry: RetryPolicy | int | None = DEFAULT_RETRY,
     ) -> None:
-        super().__init__(serde=serde, namespace=namespace, retention=retention, compress=compress)
+        super().__init__(
+            serde=serde, namespace=namespace, retention=retention, compress=compress, retry=retry
+        )
         self.dialect = PostgresDialect(schema)
         if conn is not OPENED_LATER:
             self._executor = PostgresExecutor(conn)
@@ -194,6 +198,7 @@ class PostgresSaver(ThreadBridge, HistorySaver):
         retention: RetentionPolicy | None = None,
         compress: bool = True,
         sweep_every: float | None = None,
+        retry: RetryPolicy | int | None = DEFAULT_RETRY,
         prepare_threshold: PrepareThreshold = AUTO,
         pool_timeout: float = 30.0,
     ) -> PostgresSaver:
@@ -229,6 +234,7 @@ class PostgresSaver(ThreadBridge, HistorySaver):
             schema=schema,
             retention=retention,
             compress=compress,
+            retry=retry,
         )
 
         def reopen() -> Connection[Any]:

@@ -14,6 +14,7 @@ import sqlite3
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from saver.core import filters, plans
+from saver.core.retry import DEFAULT_RETRY, RetryPolicy
 from saver.dialects import sqlite as session
 from saver.dialects.base import Stmt
 from saver.dialects.sqlite import SQLITE, SqliteDialect
@@ -138,11 +139,14 @@ class SqliteSaver(ThreadBridge, HistorySaver):
         retention: RetentionPolicy | None = None,
         compress: bool = True,
         indexed_metadata: Sequence[str] = (),
+        retry: RetryPolicy | int | None = DEFAULT_RETRY,
     ) -> None:
         keys = filters.index_keys(indexed_metadata)
         if keys:  # its own statements; every other saver shares one dialect
             self.dialect = SqliteDialect(keys)
-        super().__init__(serde=serde, namespace=namespace, retention=retention, compress=compress)
+        super().__init__(
+            serde=serde, namespace=namespace, retention=retention, compress=compress, retry=retry
+        )
         if conn is not OPENED_LATER:
             self.conn = conn
             self._executor = SqliteExecutor(conn)
@@ -157,6 +161,7 @@ class SqliteSaver(ThreadBridge, HistorySaver):
         retention: RetentionPolicy | None = None,
         compress: bool = True,
         sweep_every: float | None = None,
+        retry: RetryPolicy | int | None = DEFAULT_RETRY,
         indexed_metadata: Sequence[str] = (),
     ) -> SqliteSaver:
         """A saver of `conn_string` (a path, `:memory:` or `sqlite:///path`), which opens the
@@ -176,6 +181,7 @@ class SqliteSaver(ThreadBridge, HistorySaver):
             retention=retention,
             compress=compress,
             indexed_metadata=indexed_metadata,
+            retry=retry,
         )
 
         def open_file() -> None:
