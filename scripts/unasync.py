@@ -19,7 +19,7 @@ OPS = (
     "get_delta_channel_history|setup|invoke|get_state_history|get_state|update_state|stream|"
     "cleanup|delete_checkpoints|schema_version|stop_sweeper|list_threads|count_threads|get_thread|"
     "search_messages|diff|close|"
-    "history|export_thread|import_thread"
+    "history|export_thread|import_thread|doctor"
 )
 RULES = [
     (r"\basync def\b", "def"),

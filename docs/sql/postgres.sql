@@ -249,6 +249,16 @@ WHERE thread_id = %s
     (SELECT e->>0, e->>1
      FROM jsonb_array_elements(%s::jsonb) AS e);
 
+-- DELETE_WRITE_BY
+DELETE
+FROM history_writes
+WHERE thread_id = %s
+  AND namespace = %s
+  AND checkpoint_ns = %s
+  AND checkpoint_id = %s
+  AND task_id = %s
+  AND idx = %s;
+
 -- EXPORT_THREAD[0]
 SELECT thread_id, namespace, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint,
        blob_versions::text, metadata::text, run_id, created_at
@@ -299,6 +309,11 @@ FROM
 
 -- LOCK_THREAD_SHARED
 SELECT pg_advisory_xact_lock_shared(hashtext(%s), hashtext(%s));
+
+-- QUARANTINE_ROW
+INSERT INTO history_quarantine (quarantined_at,
+               source, thread_id, namespace, checkpoint_ns, checkpoint_id, problem, stored_row)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s);
 
 -- REFRESH_THREADS_OF[0]
 INSERT INTO history_threads (thread_id,
@@ -392,6 +407,36 @@ WITH RECURSIVE chain(checkpoint_id, parent_checkpoint_id, blob_versions, depth) 
    WHERE chain.depth < 1000000)
 SELECT checkpoint_id, parent_checkpoint_id, blob_versions::text
 FROM chain;
+
+-- SELECT_ANY_THREAD_IDS
+SELECT thread_id
+FROM
+  (SELECT thread_id
+   FROM
+     (SELECT DISTINCT thread_id
+      FROM history_checkpoints
+      WHERE namespace = %s
+        AND thread_id > %s
+      ORDER BY thread_id
+      LIMIT %s) AS c
+   UNION SELECT thread_id
+   FROM
+     (SELECT DISTINCT thread_id
+      FROM history_blobs
+      WHERE namespace = %s
+        AND thread_id > %s
+      ORDER BY thread_id
+      LIMIT %s) AS b
+   UNION SELECT thread_id
+   FROM
+     (SELECT DISTINCT thread_id
+      FROM history_writes
+      WHERE namespace = %s
+        AND thread_id > %s
+      ORDER BY thread_id
+      LIMIT %s) AS w) AS ids
+ORDER BY thread_id
+LIMIT %s;
 
 -- SELECT_BLOBS
 WITH wanted AS
@@ -600,6 +645,13 @@ FROM history_checkpoints
 WHERE thread_id = %s
   AND namespace = %s
   AND checkpoint_ns = %s;
+
+-- SELECT_QUARANTINED_CHECKPOINTS
+SELECT checkpoint_ns, checkpoint_id
+FROM history_quarantine
+WHERE thread_id = %s
+  AND namespace = %s
+  AND source = 'checkpoint';
 
 -- SELECT_RUN_CHECKPOINTS
 SELECT thread_id, checkpoint_ns, checkpoint_id

@@ -253,6 +253,16 @@ WHERE thread_id = ?
                                            '$[1]')
      FROM json_each(?));
 
+-- DELETE_WRITE_BY
+DELETE
+FROM history_writes
+WHERE thread_id = ?
+  AND namespace = ?
+  AND checkpoint_ns = ?
+  AND checkpoint_id = ?
+  AND task_id = ?
+  AND idx = ?;
+
 -- EXPORT_THREAD[0]
 SELECT thread_id, namespace, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, blob_versions,
        metadata, run_id, created_at
@@ -288,6 +298,11 @@ VALUES (?, ?);
 INSERT INTO history_writes (thread_id,
                namespace, checkpoint_ns, checkpoint_id, task_id, idx, task_path, channel, type, data)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING;
+
+-- QUARANTINE_ROW
+INSERT INTO history_quarantine (quarantined_at,
+               source, thread_id, namespace, checkpoint_ns, checkpoint_id, problem, stored_row)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?);
 
 -- REFRESH_THREADS_OF[0]
 INSERT INTO history_threads (thread_id,
@@ -380,6 +395,36 @@ WITH RECURSIVE chain(checkpoint_id, parent_checkpoint_id, blob_versions, depth) 
    WHERE chain.depth < 1000000)
 SELECT checkpoint_id, parent_checkpoint_id, blob_versions
 FROM chain;
+
+-- SELECT_ANY_THREAD_IDS
+SELECT thread_id
+FROM
+  (SELECT thread_id
+   FROM
+     (SELECT DISTINCT thread_id
+      FROM history_checkpoints
+      WHERE namespace = ?
+        AND thread_id > ?
+      ORDER BY thread_id
+      LIMIT ?) AS c
+   UNION SELECT thread_id
+   FROM
+     (SELECT DISTINCT thread_id
+      FROM history_blobs
+      WHERE namespace = ?
+        AND thread_id > ?
+      ORDER BY thread_id
+      LIMIT ?) AS b
+   UNION SELECT thread_id
+   FROM
+     (SELECT DISTINCT thread_id
+      FROM history_writes
+      WHERE namespace = ?
+        AND thread_id > ?
+      ORDER BY thread_id
+      LIMIT ?) AS w) AS ids
+ORDER BY thread_id
+LIMIT ?;
 
 -- SELECT_BLOBS
 WITH wanted AS
@@ -585,6 +630,13 @@ FROM history_checkpoints
 WHERE thread_id = ?
   AND namespace = ?
   AND checkpoint_ns = ?;
+
+-- SELECT_QUARANTINED_CHECKPOINTS
+SELECT checkpoint_ns, checkpoint_id
+FROM history_quarantine
+WHERE thread_id = ?
+  AND namespace = ?
+  AND source = 'checkpoint';
 
 -- SELECT_RUN_CHECKPOINTS
 SELECT thread_id, checkpoint_ns, checkpoint_id

@@ -15,12 +15,12 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
-from saver.cli import cleanup, history, migrate, serve, transfer
+from saver.cli import cleanup, doctor, history, migrate, serve, transfer
 from saver.cli.exits import FAILURE, INTERRUPTED, NOT_FOUND, OK, USAGE
 from saver.cli.options import place_positionals
 from saver.errors import InvalidConfigError, StorageError
 
-COMMANDS = (history, transfer, migrate, cleanup, serve)
+COMMANDS = (history, transfer, migrate, cleanup, doctor, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -161,7 +161,9 @@ def one_object(data: bytes, where: str, what: str = "value") -> None:
         ) from None
     extra = len(data) - unpacker.tell()
     if extra:
-        raise CorruptRowError(f"{where}: {extra} bytes follow the {what}'s end: the row is damaged")
+        raise CorruptRowError(
+            f"{where}: cannot deserialise the {what}: {extra} bytes follow its end"
+        )
 
 
 def split_array(type_: str, data: bytes | None, where: str) -> list[bytes] | None:

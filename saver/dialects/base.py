@@ -208,6 +208,7 @@ class Dialect:
             "writes": self.writes,
             "threads": self.threads,
             "migrations": self.table("history_migrations"),
+            "quarantine": self.table("history_quarantine"),
             "json": self.json_param(),
             "empty_object": self.EMPTY_OBJECT,
             "ordered_join": self.ORDERED_JOIN,
@@ -278,6 +279,10 @@ class Dialect:
         self.DELETE_CHECKPOINTS_BELOW = r(statements.DELETE_CHECKPOINTS_BELOW)
         self.DELETE_UNNAMED_BLOBS_OF = r(statements.DELETE_UNNAMED_BLOBS_OF)
         self.SELECT_THREAD_IDS = r(statements.SELECT_THREAD_IDS)
+        self.SELECT_ANY_THREAD_IDS = r(statements.SELECT_ANY_THREAD_IDS)
+        self.SELECT_QUARANTINED_CHECKPOINTS = r(statements.SELECT_QUARANTINED_CHECKPOINTS)
+        self.QUARANTINE_ROW = r(statements.QUARANTINE_ROW)
+        self.DELETE_WRITE_BY = r(statements.DELETE_WRITE_BY)
         self.INSERT_BLOB = r(statements.INSERT_BLOB, **one_row)
         self.UPSERT_WRITE = r(statements.UPSERT_WRITE, **a_write)
         self.INSERT_WRITE = r(statements.INSERT_WRITE, **a_write)

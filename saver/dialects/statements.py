@@ -177,6 +177,34 @@ SELECT {WRITE_COLUMNS} FROM {{writes}} WHERE thread_id = ? AND namespace = ?
 ORDER BY checkpoint_ns, checkpoint_id, task_id, idx
 """
 
+# --- saver doctor (core/doctor.py) -----------------------------------------------------------
+
+# The next thread ids after one that have a row in any table: each table's next N first, so
+# a page reads N threads' index entries per table wherever it starts.
+SELECT_ANY_THREAD_IDS = """
+SELECT thread_id FROM (
+    SELECT thread_id FROM (SELECT DISTINCT thread_id FROM {checkpoints}
+        WHERE namespace = ? AND thread_id > ? ORDER BY thread_id LIMIT ?) AS c
+    UNION SELECT thread_id FROM (SELECT DISTINCT thread_id FROM {blobs}
+        WHERE namespace = ? AND thread_id > ? ORDER BY thread_id LIMIT ?) AS b
+    UNION SELECT thread_id FROM (SELECT DISTINCT thread_id FROM {writes}
+        WHERE namespace = ? AND thread_id > ? ORDER BY thread_id LIMIT ?) AS w
+) AS ids ORDER BY thread_id LIMIT ?
+"""
+SELECT_QUARANTINED_CHECKPOINTS = """
+SELECT checkpoint_ns, checkpoint_id FROM {quarantine}
+WHERE thread_id = ? AND namespace = ? AND source = 'checkpoint'
+"""
+QUARANTINE_ROW = """
+INSERT INTO {quarantine} (quarantined_at, source, thread_id, namespace, checkpoint_ns,
+    checkpoint_id, problem, stored_row)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+"""
+DELETE_WRITE_BY = """
+DELETE FROM {writes} WHERE thread_id = ? AND namespace = ? AND checkpoint_ns = ?
+    AND checkpoint_id = ? AND task_id = ? AND idx = ?
+"""
+
 # --- pruning one thread: by key (run once per key, many=True) or by list ---------------------
 
 DELETE_WRITES_BY = """

@@ -206,7 +206,7 @@ def _judge_each(
             nodes[tid].append(lineage.node_from_row(node))
         except CorruptRowError as exc:  # this thread waits for `saver doctor`; the rest go on
             damaged.add(tid)
-            report.skip(tid, node[0], node[1], str(exc))
+            report.skip(tid, node[0], node[1], str(exc).rpartition(f"{node[1]!r}: ")[2])
     blobs_of: dict[str, list[tuple[str, str, str, int, str | None]]] = defaultdict(list)
     for tid, ns, ch, version, size, base in blobs:
         blobs_of[tid].append((ns, ch, version, int(size or 0), base))

@@ -34,8 +34,8 @@ from saver.errors import (
     StorageError,
     TransientStorageError,
 )
+from saver.io._async.doctor import AsyncDoctor
 from saver.io._async.sweeper import AsyncSweeper
-from saver.io._async.timetravel import AsyncTimeTravel
 from saver.io.bridge import AsyncLoopLock, close_abandoned
 from saver.io.modes import BATCH, READ, RELAXED, SNAPSHOT, WRITE
 from saver.retention import job
@@ -69,7 +69,7 @@ SHARED_ON_OPEN = ("_executor", "conn", "loop")
 OPENED_LATER: Any = object()
 
 
-class AsyncHistorySaver(AsyncTimeTravel, BaseCheckpointSaver[str]):
+class AsyncHistorySaver(AsyncDoctor, BaseCheckpointSaver[str]):
     """Base of the async savers; a subclass supplies `dialect` and `_execute`."""
 
     dialect: Dialect

@@ -35,8 +35,8 @@ from saver.errors import (
     StorageError,
     TransientStorageError,
 )
+from saver.io._sync.doctor import Doctor
 from saver.io._sync.sweeper import Sweeper
-from saver.io._sync.timetravel import TimeTravel
 from saver.io.bridge import LoopLock, close_abandoned
 from saver.io.modes import BATCH, READ, RELAXED, SNAPSHOT, WRITE
 from saver.retention import job
@@ -70,7 +70,7 @@ SHARED_ON_OPEN = ("_executor", "conn", "loop")
 OPENED_LATER: Any = object()
 
 
-class HistorySaver(TimeTravel, BaseCheckpointSaver[str]):
+class HistorySaver(Doctor, BaseCheckpointSaver[str]):
     """Base of the async savers; a subclass supplies `dialect` and `_execute`."""
 
     dialect: Dialect
@@ -269,7 +269,9 @@ class HistorySaver(TimeTravel, BaseCheckpointSaver[str]):
     ) -> RunnableConfig:
         ctx = self._ctx
         encoded = plans.encode_put(ctx, self._deltas, config, checkpoint, new_versions)
-        saved = self._run(BATCH, plans.put, ctx, config, checkpoint, metadata, new_versions, encoded)
+        saved = self._run(
+            BATCH, plans.put, ctx, config, checkpoint, metadata, new_versions, encoded
+        )
         self._deltas.commit(encoded)  # only now: a delta may only extend stored rows
         if self.retention is not None and (self.retention.keep_last or self.retention.max_age):
             try:
@@ -350,7 +352,9 @@ class HistorySaver(TimeTravel, BaseCheckpointSaver[str]):
         report = CleanupReport(dry_run=dry_run)
         after: str | None = ""
         while after is not None:
-            page, after = self._run(READ, job.candidates, self._ctx, cutoffs, after, PAGE_SIZE, tid)
+            page, after = self._run(
+                READ, job.candidates, self._ctx, cutoffs, after, PAGE_SIZE, tid
+            )
             for batch in job.batches(page, batch_size):
                 if report.batches and self.dialect.BATCH_PAUSE:
                     time.sleep(self.dialect.BATCH_PAUSE)

@@ -58,7 +58,8 @@ class TimeTravel:
         `before`/`after` the last update, `status` idle, busy, interrupted or error,
         `user_id` the user put_thread gave it, `thread_metadata` the metadata put_thread
         gave it; `offset` threads are skipped, `ascending` turns the order around."""
-        plan = partial(threads.list_threads,
+        plan = partial(
+            threads.list_threads,
             self._ctx,
             filter,
             prefix,
@@ -88,8 +89,17 @@ class TimeTravel:
         thread_metadata: Mapping[str, Any] | None = None,
     ) -> int:
         """How many threads list_threads finds with the same filters, in one statement."""
-        plan = partial(threads.count_threads,
-            self._ctx, filter, prefix, before, after, search, status, user_id, thread_metadata
+        plan = partial(
+            threads.count_threads,
+            self._ctx,
+            filter,
+            prefix,
+            before,
+            after,
+            search,
+            status,
+            user_id,
+            thread_metadata,
         )
         return self._run(READ, plan)
 

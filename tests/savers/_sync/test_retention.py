@@ -30,7 +30,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command, interrupt
 from typing_extensions import TypedDict
 
-from saver.errors import CorruptRowError, InvalidConfigError
+from saver.errors import InvalidConfigError
 from saver.io._sync.saver import TRIM_EVERY
 from saver.retention.job import CleanupReport
 from saver.retention.policy import RetentionPolicy
