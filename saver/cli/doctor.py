@@ -15,8 +15,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from saver.cli import exits, output
 from saver.cli.options import positive_int
 from saver.cli.urls import add_url_arguments, open_saver, url_from
-from saver.core.doctor import DoctorReport, summary
-from saver.io._sync.doctor import ProgressCallback
+from saver.core.doctor import DoctorReport, ProgressCallback, summary
 
 EXAMPLE = """example:
   saver doctor sqlite:////srv/app/history.db

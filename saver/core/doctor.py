@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -63,6 +63,9 @@ class DoctorReport:
             "problems": [f.as_dict() for f in self.findings],
             "seconds": self.seconds,
         }
+
+
+ProgressCallback = Callable[[DoctorReport], None]
 
 
 def thread_page(ctx: Context, after: str, limit: int) -> Plan[list[str]]:

@@ -77,11 +77,22 @@ SQLITE_PERMANENT = {
 }
 
 
+# SQLITE_IOERR_WRITE: a write failed, which is how a file at its size limit (EFBIG, a ulimit
+# or a filesystem's) shows; a full disk is SQLITE_FULL.
+SQLITE_IOERR_WRITE = 778
+WRITE_FAILED = (
+    "SQLite could not write the file: the disk is full, the file reached a size limit "
+    "(ulimit -f, the filesystem's), or the disk failed"
+)
+
+
 def from_sqlite(exc: BaseException) -> StorageError:
     text = str(exc)
     lowered = text.lower()
     code = getattr(exc, "sqlite_errorcode", None)
     primary = code & 0xFF if isinstance(code, int) else None
+    if code == SQLITE_IOERR_WRITE:
+        return StorageError(f"{WRITE_FAILED}: {text}")
     if "closed" in lowered or "no active connection" in text:
         return SaverClosedError(f"the SQLite connection is closed: {text}")
     if primary in (SQLITE_BUSY, SQLITE_LOCKED) or (

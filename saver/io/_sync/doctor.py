@@ -5,16 +5,13 @@ move it to quarantine (core/doctor.py)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 from saver.core import doctor
 from saver.core.config import thread_id_of
-from saver.core.doctor import DoctorReport
+from saver.core.doctor import DoctorReport, ProgressCallback
 from saver.errors import InvalidConfigError
 from saver.io._sync.timetravel import TimeTravel
 from saver.io.modes import READ, SNAPSHOT, WRITE
-
-ProgressCallback = Callable[[DoctorReport], None]
 
 
 class Doctor(TimeTravel):
