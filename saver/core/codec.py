@@ -134,12 +134,18 @@ def dump_value(serde: SerializerProtocol, value: Any) -> tuple[str, bytes]:
 
 
 def load_value(
-    serde: SerializerProtocol, type_: str, data: bytes | None, fmt: int, where: str
+    serde: SerializerProtocol,
+    type_: str,
+    data: bytes | None,
+    fmt: int,
+    where: str,
+    whole: bool = False,
 ) -> Any:
+    """A value's bytes decoded (`whole`: already known to be one whole object)."""
     fmt, data = plain(fmt, data, where)
     if fmt == FORMAT_DELTA:  # a chain is joined first (deltas.Chains); a bare piece is a bug
         raise CorruptRowError(f"{where}: a delta blob was read without its chain")
-    if type_ == "msgpack" and data:
+    if type_ == "msgpack" and data and not whole:
         one_object(data, where)
     try:
         return serde.loads_typed((type_, bytes(data) if data is not None else b""))

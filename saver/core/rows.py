@@ -284,7 +284,8 @@ class TupleReader:
 
     def _item(self, data: bytes, fmt: int, where: str) -> Any:
         if data not in self._items:
-            self._items[data] = codec.load_value(self.serde, "msgpack", data, fmt, where)
+            # split_array parsed it out of a list read to its end: whole
+            self._items[data] = codec.load_value(self.serde, "msgpack", data, fmt, where, True)
         return self._items[data]
 
     def _tuple(
