@@ -13,7 +13,7 @@ import msgpack
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from saver.core import zdicts
-from saver.errors import CorruptRowError
+from saver.errors import CorruptRowError, InvalidConfigError
 
 # Every blob row carries its format, so deltas (core/deltas.py) sit beside whole values and
 # compressed bytes beside plain ones.
@@ -243,7 +243,12 @@ def _json_default(value: Any) -> Any:
 
 def dump_json(value: Any, escape: bool = True) -> str:
     """A JSON column's text; a NUL in it is escaped (NUL_MARK) unless `escape` is False."""
-    text = json.dumps(value, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+    try:
+        text = json.dumps(
+            value, default=_json_default, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        )
+    except ValueError as exc:  # inf or NaN: neither database's JSON holds one
+        raise InvalidConfigError(f"metadata holds a number JSON cannot hold: {exc}") from None
     if escape and "\\u0000" in text or NUL_MARK in text:  # rare: only then walk the value
         plain = json.loads(text)
         text = json.dumps(escaped(plain), ensure_ascii=False, separators=(",", ":"))

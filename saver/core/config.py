@@ -65,6 +65,11 @@ def storable(text: str, name: str, what: str) -> str:
     any SQL, so that both accept the same ids; InMemorySaver would keep them."""
     if "\x00" in text:
         raise InvalidConfigError(f"{what}: {name} {text!r} contains a NUL character")
+    return unicode_text(text, name, what)
+
+
+def unicode_text(text: str, name: str, what: str) -> str:
+    """Refuse text no database can hold: a lone surrogate has no UTF-8 form."""
     if not text.isascii():
         try:
             text.encode("utf-8")

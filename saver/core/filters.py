@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from typing import Any
 
 from saver.core import codec
+from saver.core.config import storable, unicode_text
 from saver.dialects.base import Leaf
 from saver.errors import InvalidConfigError
 
@@ -20,7 +22,25 @@ def _check_key(key: Any) -> str:
         raise InvalidConfigError(
             f"metadata filter key {key!r} contains a quote or control character"
         )
-    return key
+    return storable(key, "metadata filter key", "list")
+
+
+def _check_value(value: Any, path: tuple[str, ...]) -> Any:
+    """A value JSON can hold: no lone surrogate, no inf or NaN (which nothing stored holds)."""
+    if isinstance(value, str):
+        unicode_text(value, f"metadata filter value for {'.'.join(path)!r}", "list")
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise InvalidConfigError(
+            f"metadata filter value for {'.'.join(path)!r} is {value!r}, which JSON cannot hold"
+        )
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _check_value(_check_key(k), path)
+            _check_value(v, (*path, k))
+    elif isinstance(value, list):
+        for v in value:
+            _check_value(v, path)
+    return value
 
 
 def index_keys(keys: Any) -> tuple[str, ...]:
@@ -44,7 +64,7 @@ def leaves(filter: dict[str, Any] | None) -> list[Leaf]:
             if isinstance(value, dict) and value:
                 walk(path, value)
             elif isinstance(value, (*SCALARS, list, dict)):
-                out.append((path, codec.escaped(value)))  # as metadata is stored
+                out.append((path, codec.escaped(_check_value(value, path))))  # as stored
             else:
                 raise InvalidConfigError(
                     f"metadata filter value for {'.'.join(path)!r} must be a string, number, "

@@ -26,7 +26,14 @@ from langgraph.checkpoint.base import (
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from saver.core import codec, deltas, filters, lineage, rows, status, views, writes
-from saver.core.config import Target, configurable, target, thread_id_of, thread_ids
+from saver.core.config import (
+    Target,
+    configurable,
+    storable,
+    target,
+    thread_id_of,
+    thread_ids,
+)
 from saver.dialects.base import Dialect, Stmt
 from saver.errors import InvalidConfigError, StorageError
 
@@ -362,8 +369,17 @@ class ListQuery:
             checkpoint_ns = conf.get("checkpoint_ns")
             checkpoint_id = conf.get("checkpoint_id") or None
         before_id = (
-            configurable(before, "list(before=...)").get("checkpoint_id") if before else None
+            configurable(before, "list(before=...)").get("checkpoint_id") or None
+            if before
+            else None  # an empty id, as InMemorySaver takes it: no bound
         )
+        for name, text in (
+            ("checkpoint_ns", checkpoint_ns),
+            ("checkpoint_id", checkpoint_id),
+            ("before's checkpoint_id", before_id),
+        ):
+            if isinstance(text, str):
+                storable(text, name, "list")
         if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool)):
             raise InvalidConfigError(f"list: limit must be an int, got {limit!r}")
         return cls(

@@ -109,10 +109,14 @@ class SqliteDialect(Dialect):
     ) -> tuple[str, list[Any]]:
         p = _path(path)
         scalar = isinstance(value, (str, bool, int, float))
+        if isinstance(value, (bool, int)):
+            value = int(value)
+            if not -(2**63) <= value < 2**63:
+                value = float(value)  # SQLite reads such a JSON integer as a real too
         if column == "metadata" and len(path) == 1 and path[0] in self.indexed and scalar:
             kinds = "('text')" if isinstance(value, str) else "('integer', 'real', 'true', 'false')"
             return f"({self._indexed(path[0])} = ? AND json_type(metadata, ?) IN {kinds})", [
-                int(value) if isinstance(value, bool) else value,
+                value,
                 p,
             ]
         if value is None:  # like InMemorySaver: a missing key matches None too
@@ -121,7 +125,7 @@ class SqliteDialect(Dialect):
             return (
                 f"(json_type({column}, ?) IN ('integer', 'real', 'true', 'false') "
                 f"AND json_extract({column}, ?) = ?)",
-                [p, p, int(value) if isinstance(value, bool) else value],
+                [p, p, value],
             )
         if isinstance(value, str):
             return f"(json_type({column}, ?) = 'text' AND json_extract({column}, ?) = ?)", [
@@ -129,7 +133,9 @@ class SqliteDialect(Dialect):
                 p,
                 value,
             ]
-        return f"json_extract({column}, ?) = json(?)", [p, json.dumps(value)]
+        # Spelled as metadata is stored (codec.dump_json), so the two JSON texts compare equal.
+        spelled = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        return f"json_extract({column}, ?) = json(?)", [p, spelled]
 
 
 SQLITE = SqliteDialect()

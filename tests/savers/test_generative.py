@@ -22,6 +22,7 @@ no example sees another's threads, `list(None, ...)` included.
 from __future__ import annotations
 
 import itertools
+import math
 import operator
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import CheckpointTuple
@@ -54,7 +55,16 @@ COMMON = {
     "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     "print_blob": True,
 }
-settings.register_profile("saver-ci", max_examples=25, database=None, **COMMON)  # type: ignore[arg-type]
+# In the suite: few examples, no database, and a failure reported as found (shrinking one
+# can take a minute). `long`: many examples, failures shrunk to a minimal example and kept
+# in .hypothesis/ to be tried first next time.
+settings.register_profile(
+    "saver-ci",
+    max_examples=20,
+    database=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    **COMMON,  # type: ignore[arg-type]
+)
 settings.register_profile("saver-long", max_examples=400, **COMMON)  # type: ignore[arg-type]
 PROFILE = settings.get_profile(
     {"ci": "saver-ci", "long": "saver-long"}[os.environ.get("SAVER_HYPOTHESIS_PROFILE", "ci")]
@@ -67,7 +77,7 @@ PROFILE = settings.get_profile(
 TRICKY_TEXT = ["", "\x00", "a\x00b", "'", '"', "\\", '\\"', "%", "_", "é", "🙂", "null", "1"]
 TEXT = st.text(max_size=5) | st.sampled_from(TRICKY_TEXT)
 # Ids of every kind: any code point (lone surrogates too), NUL, empty, near-duplicates.
-ANY_CHAR = st.characters(exclude_categories=())
+ANY_CHAR = st.characters(exclude_categories=[])
 ODD_IDS = ["", "\x00", "a\x00", "a", "A", "a ", "\udcff", "é", "e\u0301", "'", "\\", "🙂"]
 ANY_ID = st.text(ANY_CHAR, max_size=4) | st.sampled_from(ODD_IDS)
 # Ids the other tests use, so that what they find is about what they test.
@@ -78,11 +88,20 @@ KEYS = st.sampled_from(
     ["source", "step", "user", "tags", "owner", "a", 'q"uote', "back\\slash", "it's"]
     + ["nul\x00key", "ünï", "🙂", "", "a.b", "$x", "[0]", "*", "%", "__x"]
 ) | st.text(max_size=3)
+
+
+def jsonb_keeps(number: float) -> bool:
+    """Whether PostgreSQL's jsonb gives the float back as it was: it keeps a number's
+    value, not its spelling, so 1e16 comes back as the integer 10000000000000000 and -0.0
+    as 0 (a known difference, left out here)."""
+    return not (number.is_integer() and (abs(number) >= 1e16 or math.copysign(1, number) < 0))
+
+
 SCALARS = (
     st.none()
     | st.booleans()
     | st.integers(-(2**63), 2**64 - 1)  # what msgpack, so InMemorySaver, takes
-    | st.floats(allow_nan=False)  # NaN equals nothing, not even itself
+    | st.floats().filter(jsonb_keeps)  # NaN and infinities too (refused in metadata)
     | TEXT
 )
 VALUES = st.recursive(
@@ -92,7 +111,8 @@ VALUES = st.recursive(
 )
 METADATA = st.dictionaries(KEYS, VALUES, max_size=4)
 
-CHANNELS = st.sampled_from(["a", "b", "messages", "é", "ch\x00", "__x", ""])
+# Mostly ordinary channels; now and then an odd one (NUL in a channel name is refused).
+CHANNELS = st.sampled_from(["a", "a", "b", "b", "messages", "messages", "é", "__x", "", "ch\x00"])
 SPECIAL = ["__interrupt__", "__error__", "__scheduled__", "__resume__"]
 WRITE_CHANNELS = CHANNELS | st.sampled_from(SPECIAL)
 TASK_IDS = st.sampled_from(["task-1", "task-2"]) | PLAIN_ID
@@ -127,19 +147,29 @@ class Store:
 
     def rows(self, namespace: str) -> dict[str, list[str]]:
         """Every row of that saver namespace, in every table, read behind the saver's back."""
-        found = {}
-        for table in TABLES:
-            if self.schema is None:
-                sql, name = "SELECT * FROM {} WHERE namespace = ?", table
-            else:
-                sql, name = "SELECT * FROM {} WHERE namespace = %s", f'"{self.schema}".{table}'
-            found[table] = sorted(map(repr, self.base.conn.execute(sql.format(name), (namespace,))))
-        return found
+        if self.schema is not None:  # one round trip: each row as its text
+            sql = " UNION ALL ".join(
+                f"SELECT '{table}', t::text FROM \"{self.schema}\".{table} t WHERE namespace = %s"
+                for table in TABLES
+            )
+            found = self.base.conn.execute(sql, (namespace,) * len(TABLES)).fetchall()
+            return {table: sorted(row for t, row in found if t == table) for table in TABLES}
+        return {
+            table: sorted(
+                map(
+                    repr,
+                    self.base.conn.execute(
+                        f"SELECT * FROM {table} WHERE namespace = ?", (namespace,)
+                    ),
+                )
+            )
+            for table in TABLES
+        }
 
 
 @pytest.fixture(params=["SqliteSaver", "PostgresSaver"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    open_saver = opener(request.param, tmp_path, request)
+    open_saver: Any = opener(request.param, tmp_path, request)
     with open_saver() as base:
         base.setup()
         yield Store(base, open_saver.schema)
@@ -171,8 +201,8 @@ def answer(found: CheckpointTuple | None) -> Any:
     channels have one (their strings are each saver's own)."""
     if found is None:
         return None
-    checkpoint = dict(found.checkpoint)
-    checkpoint["channel_versions"] = sorted(checkpoint["channel_versions"])
+    checkpoint: dict[str, Any] = dict(found.checkpoint)
+    checkpoint["channel_versions"] = sorted(found.checkpoint["channel_versions"])
     return typed(
         {
             "config": found.config,
@@ -182,6 +212,28 @@ def answer(found: CheckpointTuple | None) -> Any:
             "pending_writes": found.pending_writes,
         }
     )
+
+
+def differences(found: Any, expected: Any, path: str = "") -> list[str]:
+    """Where `found` (the saver's answer) and `expected` (InMemorySaver's) part."""
+    if isinstance(found, dict) and isinstance(expected, dict):
+        out = []
+        for key in [*expected, *(k for k in found if k not in expected)]:
+            if key not in found or key not in expected:
+                side = "memory only" if key not in found else "saver only"
+                out.append(f"{path}[{key!r}] {side}: {found.get(key, expected.get(key))!r}")
+            else:
+                out += differences(found[key], expected[key], f"{path}[{key!r}]")
+        return out
+    if isinstance(found, list) and isinstance(expected, list) and len(found) == len(expected):
+        return [
+            d
+            for n, (f, e) in enumerate(zip(found, expected, strict=True))
+            for d in differences(f, e, f"{path}[{n}]")
+        ]
+    if found != expected:
+        return [f"{path or 'answer'}: saver {found!r}, memory {expected!r}"]
+    return []
 
 
 def in_order(found: Iterable[CheckpointTuple]) -> list[Any]:
@@ -223,19 +275,17 @@ class Pair:
         self.refused: list[str] = []
         self.steps = itertools.count(1)
 
-    def sides(self) -> dict[str, Any]:
-        return {"saver": self.saver, "memory": self.memory}
-
     def write(self, what: str, call: Callable[[str, Any], object]) -> bool:
         """Make a writing call (`call(side, checkpointer)`) on the saver, then, unless the
         saver refused it, on InMemorySaver; a refusal must leave every row as it was."""
         before = self.store.rows(self.saver.namespace)
         try:
             call("saver", self.saver)
-        except InvalidConfigError:
+        except InvalidConfigError as refusal:
             after = self.store.rows(self.saver.namespace)
             assert after == before, f"{what}: refused, yet rows changed"
             self.refused.append(what)
+            event(f"refused {what.split()[0]}: {str(refusal)[:40]}")
             return False
         call("memory", self.memory)
         return True
@@ -246,10 +296,21 @@ class Pair:
         expected = call(self.memory)
         try:
             found = call(self.saver)
-        except InvalidConfigError:
+        except InvalidConfigError as refusal:
             self.refused.append(what)
+            event(f"refused {what.split()[0]}: {str(refusal)[:40]}")
             return
-        assert {what: found} == {what: expected}
+        assert found == expected, f"{what}: " + "; ".join(differences(found, expected))
+
+    def get_tuple(self, cfg: RunnableConfig) -> None:
+        self.read(f"get_tuple {cfg}", lambda cp: answer(cp.get_tuple(cfg)))
+
+    def listing(self, cfg: RunnableConfig | None, **kwargs: Any) -> None:
+        """list(cfg, **kwargs): in order where it names one namespace of one thread, else
+        as each namespace sees it (by_namespace)."""
+        pinned = cfg is not None and "checkpoint_ns" in cfg["configurable"]
+        shape = in_order if pinned else by_namespace
+        self.read(f"list {cfg} {kwargs}", lambda cp: shape(cp.list(cfg, **kwargs)))
 
     # --- writing ---
 
@@ -289,21 +350,20 @@ class Pair:
         cid = checkpoint_id(next(self.steps))
         versions: dict[str, dict[str, Any]] = {}
         cfg = config(thread_id, checkpoint_ns, after.checkpoint_id if after else None)
+        made = make_checkpoint(0, values, {})  # one `ts` for both
+        made["id"] = cid
+        made["updated_channels"] = sorted(updates)
 
         def put(side: str, cp: Any) -> None:
             mine = dict(after.versions[side]) if after else {}
             new = {ch: cp.get_next_version(mine.get(ch), None) for ch in updates}
             versions[side] = {**mine, **new}
-            checkpoint = make_checkpoint(0, values, versions[side])
-            checkpoint["id"] = cid
-            checkpoint["updated_channels"] = sorted(updates)
-            cp.put(cfg, checkpoint, metadata, new)
+            cp.put(cfg, {**made, "channel_versions": versions[side]}, metadata, new)
 
         if not self.write(f"put {cid} to {(thread_id, checkpoint_ns)}", put):
             return None
-        made = Stored(thread_id, checkpoint_ns, cid, values, versions)
-        self.stored.append(made)
-        return made
+        self.stored.append(Stored(thread_id, checkpoint_ns, cid, values, versions))
+        return self.stored[-1]
 
     def put_writes(
         self, target: Stored, writes: list[tuple[str, Any]], task_id: str, task_path: str
@@ -321,22 +381,21 @@ class Pair:
         and of all threads."""
         for thread_id, ns in self.tried:
             cfg = config(thread_id, ns)
-            self.read(f"get_tuple {cfg}", lambda cp, c=cfg: answer(cp.get_tuple(c)))
-            self.read(f"list {cfg}", lambda cp, c=cfg: in_order(cp.list(c)))
+            self.get_tuple(cfg)
+            self.listing(cfg)
         for s in self.stored:
             cfg = config(s.thread_id, s.checkpoint_ns, s.checkpoint_id)
-            self.read(f"get_tuple {cfg}", lambda cp, c=cfg: answer(cp.get_tuple(c)))
+            self.get_tuple(cfg)
         for thread_id in dict.fromkeys(t for t, _ in self.tried):
-            whole: RunnableConfig = {"configurable": {"thread_id": thread_id}}
-            self.read(f"list {whole}", lambda cp, c=whole: by_namespace(cp.list(c)))
-        self.read("list None", lambda cp: by_namespace(cp.list(None)))
+            self.listing({"configurable": {"thread_id": thread_id}})
+        self.listing(None)
 
     def close(self) -> None:
         self.saver.close()
 
 
 @pytest.fixture
-def example(store: Store) -> Callable[[], Pair]:
+def example(store: Store) -> Iterator[Callable[[], Pair]]:
     """`example()`: a Pair for one Hypothesis example (its saver closed after the test)."""
     made: list[Pair] = []
 
@@ -344,7 +403,7 @@ def example(store: Store) -> Callable[[], Pair]:
         made.append(Pair(store))
         return made[-1]
 
-    yield start  # type: ignore[misc]
+    yield start
     for pair in made:
         pair.close()
 
@@ -415,25 +474,38 @@ def test_pending_writes_read_back_as_from_memory(
 def filters_from(data: st.DataObject, stored: list[dict[str, Any]]) -> dict[str, Any]:
     """A filter that often matches: a stored metadata's keys with their values, or with the
     values changed a little (a part of a dict or list, an equal number of another type,
-    a NUL added), and keys that are missing (None matches those) or random."""
+    a NUL added), and keys that are missing (None matches those) or random (any text, lone
+    surrogates too: InMemorySaver finds nothing for those)."""
     base = data.draw(st.sampled_from(stored), label="metadata to filter by") if stored else {}
-    picked = data.draw(st.lists(st.sampled_from(sorted(base)), unique=True), label="keys") if base else []
+    picked = (
+        data.draw(st.lists(st.sampled_from(sorted(base)), unique=True), label="keys")
+        if base
+        else []
+    )
     found: dict[str, Any] = {}
     for key in picked:
         value = base[key]
-        change = data.draw(st.sampled_from(["same", "near", "other"]), label=f"change {key!r}")
+        # A dict or list in a filter is matched as the SQL savers (and LangGraph's) match it:
+        # a dict by containment, a list as JSON (1.0 is not 1 in it); InMemorySaver by ==.
+        # So those are only ever given as stored, where both agree.
+        plain = not isinstance(value, (dict, list))
+        changes = ["same", "near", "other"] if plain else ["same"]
+        change = data.draw(st.sampled_from(changes), label=f"change {key!r}")
         if change == "near":
             value = data.draw(near(value), label=f"near {value!r}")
         elif change == "other":
-            value = data.draw(VALUES, label="other value")
+            value = data.draw(SCALARS, label="other value")
         found[key] = value
-    extra = data.draw(st.dictionaries(KEYS, st.none() | VALUES, max_size=1), label="more keys")
+    extra = data.draw(
+        st.dictionaries(KEYS | ANY_ID, st.none() | SCALARS | ANY_ID, max_size=1),
+        label="more keys",
+    )
     return {**found, **{k: v for k, v in extra.items() if k not in found}}
 
 
 def near(value: Any) -> st.SearchStrategy[Any]:
-    """Values close to `value` that a SQL filter could mistake for it, or for which it could
-    mistake it."""
+    """Scalars close to the scalar `value` that a SQL filter could mistake for it, or for
+    which it could mistake it."""
     options: list[Any] = []
     if isinstance(value, bool):
         options += [int(value), float(value), str(value).lower(), not value]
@@ -449,16 +521,6 @@ def near(value: Any) -> st.SearchStrategy[Any]:
         options += [value + "\x00", value.upper(), value + " ", f'"{value}"']
     elif value is None:
         options += ["null", 0, False, {}]
-    elif isinstance(value, list):
-        options += [value[:-1], value[1:], [*value, *value], list(reversed(value))]
-    elif isinstance(value, dict):
-        if value:
-            return st.dictionaries(st.sampled_from(sorted(value)), st.none()).map(
-                lambda keys: {k: value[k] for k in keys}
-            ) | st.dictionaries(st.sampled_from(sorted(value)), VALUES, min_size=1).map(
-                lambda changed: {**value, **changed}
-            )
-        options += [{"a": None}, []]
     return st.sampled_from(options)
 
 
@@ -473,16 +535,14 @@ def test_metadata_filters_select_as_in_memory(
     pair = example()
     threads = data.draw(st.lists(PLAIN_ID, min_size=1, max_size=3, unique=True))
     draw_puts(data, pair, threads, ["", "sub:1"], METADATA, most=5)
-    metadata = [t.metadata for t in pair.memory.list(None)]
+    metadata = [dict(t.metadata) for t in pair.memory.list(None)]
     for _ in range(data.draw(st.integers(1, 3), label="filters")):
         query = filters_from(data, metadata)
         thread_id, ns = data.draw(st.sampled_from(pair.tried), label="where")
-        cfg = config(thread_id, ns)
-        whole: RunnableConfig = {"configurable": {"thread_id": thread_id}}
-        pair.read(f"list {cfg} {query}", lambda cp, c=cfg, q=query: in_order(cp.list(c, filter=q)))
-        pair.read(f"list {whole} {query}", lambda cp, c=whole, q=query: by_namespace(cp.list(c, filter=q)))
-        pair.read(f"list None {query}", lambda cp, q=query: by_namespace(cp.list(None, filter=q)))
-    pair.read("list None", lambda cp: by_namespace(cp.list(None)))
+        pair.listing(config(thread_id, ns), filter=query)
+        pair.listing({"configurable": {"thread_id": thread_id}}, filter=query)
+        pair.listing(None, filter=query)
+    pair.listing(None)
 
 
 @PROFILE
@@ -506,20 +566,9 @@ def test_before_and_limit_page_as_in_memory(
         before = config("any", "", pivot)
         limit = data.draw(st.none() | st.integers(-1, 5), label="limit")
         thread_id, ns = data.draw(st.sampled_from(pair.tried), label="where")
-        cfg = config(thread_id, ns)
-        whole: RunnableConfig = {"configurable": {"thread_id": thread_id}}
-        pair.read(
-            f"list {cfg} before {pivot} limit {limit}",
-            lambda cp, c=cfg, b=before, n=limit: in_order(cp.list(c, before=b, limit=n)),
-        )
-        pair.read(
-            f"list {whole} before {pivot}",
-            lambda cp, c=whole, b=before: by_namespace(cp.list(c, before=b)),
-        )
-        pair.read(
-            f"list None before {pivot}",
-            lambda cp, b=before: by_namespace(cp.list(None, before=b)),
-        )
+        pair.listing(config(thread_id, ns), before=before, limit=limit)
+        pair.listing({"configurable": {"thread_id": thread_id}}, before=before)
+        pair.listing(None, before=before)
 
 
 @PROFILE
@@ -540,6 +589,30 @@ def test_any_ids_are_kept_apart_or_refused(
             task_id = data.draw(ANY_ID, label="task_id")
             pair.put_writes(made, [("v", n), ("__interrupt__", task_id)], task_id, "")
     pair.compare_everything()
+
+
+@PROFILE
+@given(data=st.data())
+def test_reads_naming_any_id_answer_as_in_memory(
+    example: Callable[[], Pair], data: st.DataObject
+) -> None:
+    """A read that names an id of any text (a thread id, checkpoint namespace, checkpoint id
+    or `before` id with NUL, a lone surrogate, ...) answers as InMemorySaver does (mostly:
+    nothing there), or is refused: never a driver's or database's error."""
+    pair = example()
+    draw_puts(data, pair, ["t"], ["", "sub:1"], STEP_ONLY, most=2)
+    for _ in range(data.draw(st.integers(1, 3), label="reads")):
+        thread_id = data.draw(st.just("t") | ANY_ID, label="thread_id")
+        ns = data.draw(st.sampled_from(["", "sub:1"]) | ANY_ID, label="checkpoint_ns")
+        ids = [s.checkpoint_id for s in pair.stored]
+        cid = data.draw((st.sampled_from(ids) | ANY_ID) if ids else ANY_ID, label="checkpoint_id")
+        pivot = config(thread_id, ns, data.draw(ANY_ID, label="before id"))
+        pair.get_tuple(config(thread_id, ns, cid))
+        pair.listing(config(thread_id, ns, cid))
+        pair.listing(config(thread_id, ns))
+        pair.listing({"configurable": {"thread_id": thread_id}})
+        pair.listing(config(thread_id, ns), before=pivot)
+        pair.listing(None, before=pivot)
 
 
 # --- a real graph --------------------------------------------------------------------------
@@ -590,7 +663,7 @@ def run_notes(
     return seen.entries
 
 
-GRAPH_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=4)
+GRAPH_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=4)
 RUN_METADATA = st.dictionaries(
     st.sampled_from(["user", "attempt", "vip", "score"]),
     st.booleans() | st.integers(-5, 5) | st.floats(-2, 2) | TEXT,
@@ -600,7 +673,7 @@ RUN_METADATA = st.dictionaries(
 
 @settings(PROFILE, max_examples=max(PROFILE.max_examples // 3, 5))
 @given(
-    thread_id=st.text(st.characters(exclude_categories=("Cs", "Cc")), min_size=1, max_size=6),
+    thread_id=st.text(st.characters(exclude_categories=["Cs", "Cc"]), min_size=1, max_size=6),
     turns=st.lists(st.tuples(GRAPH_TEXT, GRAPH_TEXT), min_size=1, max_size=3),
     meta=RUN_METADATA,
 )

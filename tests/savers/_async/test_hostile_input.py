@@ -188,3 +188,58 @@ async def test_cleanup_skips_a_thread_it_cannot_read_reports_it_and_trims_the_re
     ]
     assert "metadata" in report.skipped[0]["problem"]
     assert "skipped 1 damaged threads" in str(report)
+
+
+# --- what the generative tests (tests/savers/test_generative.py) found ------------------------
+
+
+async def test_a_list_naming_an_id_that_is_not_storable_text_is_refused(open_saver: Any) -> None:
+    async with open_saver() as cp:
+        await put_counter_chain(cp, "t", 1)
+        for conf in (config("t", "\ud800"), config("t", "", "\udcff"), config("t", "\x00")):
+            with pytest.raises(InvalidConfigError):
+                [t async for t in cp.alist(conf)]
+        with pytest.raises(InvalidConfigError, match="before"):
+            [t async for t in cp.alist(None, before=config("t", "", "\x00"))]
+
+
+async def test_a_filter_holding_a_lone_surrogate_is_refused(open_saver: Any) -> None:
+    async with open_saver() as cp:
+        for filter in ({"source": "\ud800"}, {"\udcff": 1}, {"a": ["\ud800"]}):
+            with pytest.raises(InvalidConfigError, match="surrogate"):
+                await matching(cp, filter)
+
+
+@pytest.mark.parametrize("value", [["é", "\x7f"], [{"k": "ü"}]], ids=["text", "nested"])
+async def test_a_list_filter_holding_non_ascii_text_matches_it(open_saver: Any, value: Any) -> None:
+    async with open_saver() as cp:
+        await put_with_metadata(cp, "t", {"tags": value})
+        assert await matching(cp, {"tags": value}) == ["t"]
+
+
+async def test_a_filter_on_an_integer_past_64_bits_matches_as_python_compares(
+    open_saver: Any,
+) -> None:
+    async with open_saver() as cp:
+        await put_with_metadata(cp, "t", {"big": 2**64 - 1})
+        assert await matching(cp, {"big": 2**64 - 1}) == ["t"]
+        assert await matching(cp, {"big": 2**63}) == []
+
+
+@pytest.mark.parametrize("number", [float("inf"), float("nan")], ids=["inf", "nan"])
+async def test_metadata_or_a_filter_holding_inf_or_nan_is_refused_and_nothing_stored(
+    open_saver: Any, number: float
+) -> None:
+    async with open_saver() as cp:
+        with pytest.raises(InvalidConfigError, match="JSON cannot hold"):
+            await put_with_metadata(cp, "t", {"score": number})
+        with pytest.raises(InvalidConfigError, match="JSON cannot hold"):
+            await matching(cp, {"score": number})
+        assert [t async for t in cp.alist(None)] == []
+
+
+async def test_before_with_an_empty_checkpoint_id_bounds_nothing(open_saver: Any) -> None:
+    async with open_saver() as cp:
+        await put_counter_chain(cp, "t", 2)
+        found = [t async for t in cp.alist(config("t"), before=config("t", "", ""))]
+    assert len(found) == 2
