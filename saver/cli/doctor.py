@@ -21,10 +21,12 @@ EXAMPLE = """example:
   saver doctor sqlite:////srv/app/history.db
   saver doctor postgresql://app@db/app --repair --json
 
-Checks that each row decodes whole, each checkpoint's parent exists (a parent retention
-trimmed is not missing), each delta chain is whole, and no blob or write is orphaned.
---repair moves damaged rows to the table history_quarantine (never deletes them) and
-deletes orphans. Exit code: 0 clean, 4 problems found (repaired or not)."""
+Checks that each row decodes whole, each delta chain is whole, no blob or write is
+orphaned, and lists checkpoints whose parent is gone from the middle of a history.
+--repair moves damaged rows, and the checkpoints that cannot be read without them, to the
+table history_quarantine (never deletes them) and deletes orphans. Exit code: 0 clean,
+4 damaged or orphaned rows found (repaired or not); a missing parent alone is not one
+(delete_for_runs leaves them)."""
 
 COLUMNS = ("thread_id", "checkpoint_ns", "checkpoint_id", "table", "row", "kind", "problem")
 NARROW_FIRST = ("checkpoint_ns", "table")  # left out first on a narrow terminal
@@ -69,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         output.print_json(report.as_dict())
     else:
         print_report(report)
-    return exits.DAMAGED if report.findings else exits.OK
+    return exits.DAMAGED if report.problems else exits.OK
 
 
 def print_report(report: DoctorReport) -> None:
@@ -78,7 +80,9 @@ def print_report(report: DoctorReport) -> None:
         rows = [[str(getattr(f, c)) for c in columns] for f in report.findings]
         output.print_table(columns, rows, whole=("thread_id", "checkpoint_id"), drop=NARROW_FIRST)
     kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(summary(report.findings).items()))
-    said = f"{len(report.findings)} problems ({kinds})" if report.findings else "no problems"
+    said = f"{len(report.problems)} problems" if report.problems else "no problems"
+    if report.findings:
+        said += f" ({kinds})"
     output.stdout().print(
         f"doctor: {said} in {report.rows_checked:,} rows of {report.threads_checked:,} "
         f"threads, {report.seconds:.2f}s",

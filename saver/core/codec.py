@@ -249,7 +249,7 @@ def dump_json(value: Any, escape: bool = True) -> str:
         )
     except ValueError as exc:  # inf or NaN: neither database's JSON holds one
         raise InvalidConfigError(f"metadata holds a number JSON cannot hold: {exc}") from None
-    if escape and "\\u0000" in text or NUL_MARK in text:  # rare: only then walk the value
+    if escape and ("\\u0000" in text or NUL_MARK in text):  # rare: only then walk the value
         plain = json.loads(text)
         text = json.dumps(escaped(plain), ensure_ascii=False, separators=(",", ":"))
     return text

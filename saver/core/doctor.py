@@ -17,7 +17,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from saver.core import codec, deltas, lineage, threads
-from saver.core.config import thread_id_of
 from saver.core.plans import Context, Plan
 from saver.dialects.base import Stmt
 from saver.errors import CorruptRowError
@@ -49,11 +48,19 @@ class Finding:
 
 @dataclass
 class DoctorReport:
+    """What a doctor run found (`repaired`: it was asked to repair). A missing parent is
+    listed, but is no problem by itself: delete_for_runs leaves them, as retention does."""
+
     threads_checked: int = 0
     rows_checked: int = 0
     repaired: bool = False
     findings: list[Finding] = field(default_factory=list)
     seconds: float = 0.0
+
+    @property
+    def problems(self) -> list[Finding]:
+        """The findings that are damage: damaged and orphaned rows."""
+        return [f for f in self.findings if f.kind != MISSING_PARENT]
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -75,20 +82,19 @@ def thread_page(ctx: Context, after: str, limit: int) -> Plan[list[str]]:
     return [tid for (tid,) in found]
 
 
-def check_thread(ctx: Context, thread_id: str) -> Plan[tuple[int, list[Finding]]]:
-    """(rows read, what is wrong with them) for one thread, in one snapshot."""
-    tid = thread_id_of(thread_id, "doctor")
-    data = yield from threads.export_thread(ctx, tid)
+def check_thread(ctx: Context, tid: str) -> Plan[tuple[int, list[Finding]]]:
+    """(rows read, what is wrong with them) for thread `tid` (as stored: an id an older
+    version took is checked too), in one snapshot."""
+    data = yield from threads.stored_rows(ctx, tid)
     found = yield Stmt(ctx.dialect.SELECT_QUARANTINED_CHECKPOINTS, (tid, ctx.namespace))
     rows = sum(len(r) for r in data.rows.values())
     return rows, diagnose(ctx, data, {(ns, cid) for ns, cid in found})
 
 
-def repair_thread(ctx: Context, thread_id: str) -> Plan[tuple[int, list[Finding]]]:
+def repair_thread(ctx: Context, tid: str) -> Plan[tuple[int, list[Finding]]]:
     """check_thread, then act on each finding, in one write transaction that holds the
     thread (a put of it waits), so what is moved is what was just read."""
     d = ctx.dialect
-    tid = thread_id_of(thread_id, "doctor")
     if d.LOCK_THREAD:
         yield Stmt(d.LOCK_THREAD, (tid, ctx.namespace))
     rows, findings = yield from check_thread(ctx, tid)
@@ -130,12 +136,14 @@ def diagnose(
         problem = problem.rpartition(f"{said}: ")[2]  # the row is in its own columns
         out.append(Finding(table, tid, row["checkpoint_ns"], cid, what, kind, problem, "", row))
 
-    readable: list[lineage.Node] = []
+    readable: dict[tuple[str, str], lineage.Node] = {}
     held: dict[str, set[str]] = {}  # checkpoint_ns -> checkpoint ids, readable or not
-    damaged: set[tuple[str, str]] = set(quarantined)
+    damaged: set[tuple[str, str]] = set()
+    rows_of: dict[tuple[str, str], dict[str, Any]] = {}
     for row in data.rows.get("checkpoint", []):
         ns, cid = row["checkpoint_ns"], row["checkpoint_id"]
         held.setdefault(ns, set()).add(cid)
+        rows_of[(ns, cid)] = row
         where = codec.located(tid, ns, cid)
         try:
             codec.load_checkpoint(serde, row["type"], row["checkpoint"], where)
@@ -146,15 +154,60 @@ def diagnose(
             damaged.add((ns, cid))
             continue
         node = lineage.Node(ns, cid, row["parent_checkpoint_id"], versions, frozenset())
-        readable.append(node)
-    for node in readable:
-        parent, ns = node.parent_id, node.checkpoint_ns
-        if parent and parent not in held[ns] and (ns, parent) not in damaged:
-            if parent > min(held[ns]):  # an older one is kept: not a trimmed tail
-                row = {"checkpoint_ns": ns, "checkpoint_id": node.checkpoint_id}
-                problem = f"parent {parent!r} is missing"
-                finding("checkpoint", row, "checkpoint", MISSING_PARENT, problem)
+        readable[(ns, cid)] = node
+    away = {q for q in quarantined if q[1] not in held.get(q[0], ())}  # repair took these
     blobs = data.rows.get("blob", [])
+    bad_blobs = _damaged_blobs(ctx, tid, blobs, finding)
+    # A checkpoint cannot be read whole without its blobs: it goes with a damaged one, so
+    # that a read never shows it with that channel silently empty.
+    for key, node in list(readable.items()):
+        for channel, version in node.blob_versions.items():
+            if (node.checkpoint_ns, channel, str(version)) in bad_blobs:
+                problem = f"its blob of channel {channel!r} version {version!r} is damaged"
+                finding("checkpoint", rows_of[key], "checkpoint", DAMAGED, problem)
+                damaged.add(key)
+                del readable[key]
+                break
+    for node in readable.values():
+        parent, ns = node.parent_id, node.checkpoint_ns
+        if parent is None or parent in held[ns] or (ns, parent) in away:
+            continue
+        if parent > min(held[ns]):  # an older one is kept: not a trimmed tail
+            row = {"checkpoint_ns": ns, "checkpoint_id": node.checkpoint_id}
+            problem = f"parent {parent!r} is missing"
+            finding("checkpoint", row, "checkpoint", MISSING_PARENT, problem)
+    # A damaged or quarantined checkpoint's blobs look unused, but it may be restored: kept.
+    if not damaged and not away:
+        stored = [(r["checkpoint_ns"], r["channel"], r["version"], r["base"]) for r in blobs]
+        unused = set(lineage.garbage_blobs(readable.values(), stored))
+        for row in blobs:
+            if (row["checkpoint_ns"], row["channel"], row["version"]) in unused:
+                what = f"channel {row['channel']!r} version {row['version']!r}"
+                finding("blob", row, what, ORPHAN, "no checkpoint names this blob")
+    for row in data.rows.get("write", []):
+        ns, cid = row["checkpoint_ns"], row["checkpoint_id"]
+        what = f"task {row['task_id']!r} idx {row['idx']} channel {row['channel']!r}"
+        where = f"{codec.located(tid, ns, cid)}: write of {what}"
+        if (ns, cid) in damaged:
+            finding("write", row, what, DAMAGED, "written on a damaged checkpoint")
+        elif cid not in held.get(ns, ()):
+            # LangGraph writes a step's writes while its checkpoint is still being put:
+            # only a write older than a stored checkpoint can have lost its own.
+            if (ns, cid) not in away and cid < max(held.get(ns, ()), default=""):
+                finding("write", row, what, ORPHAN, "its checkpoint does not exist")
+        else:
+            try:
+                codec.load_write(serde, row["type"], row["data"], where)
+            except CorruptRowError as exc:
+                finding("write", row, what, DAMAGED, str(exc))
+    return out
+
+
+def _damaged_blobs(
+    ctx: Context, tid: str, blobs: list[dict[str, Any]], finding: Callable[..., None]
+) -> set[tuple[str, str, str]]:
+    """(checkpoint_ns, channel, version) of each blob that does not decode whole, a delta
+    whose chain is broken included; each reported through `finding`."""
     chains = deltas.Chains()
     unreadable: dict[deltas.BlobKey, str] = {}  # a format or compression add() refused
     for row in blobs:
@@ -163,6 +216,7 @@ def diagnose(
             chains.add(key, row["format"], row["type"], row["data"], row["base"])
         except CorruptRowError as exc:
             unreadable[key] = str(exc)
+    bad: set[tuple[str, str, str]] = set()
     for row in blobs:
         key = (tid, row["checkpoint_ns"], row["channel"], row["version"])
         what = f"channel {row['channel']!r} version {row['version']!r}"
@@ -171,30 +225,11 @@ def diagnose(
                 raise CorruptRowError(f"thread {tid!r} ns {key[1]!r}: {unreadable[key]}")
             where = f"thread {tid!r} ns {key[1]!r}: {what}"
             type_, whole, fmt = chains.whole(key, where)
-            codec.load_value(serde, type_, whole, fmt, where)
+            codec.load_value(ctx.serde, type_, whole, fmt, where)
         except CorruptRowError as exc:
             finding("blob", row, what, DAMAGED, str(exc))
-    stored = [(r["checkpoint_ns"], r["channel"], r["version"], r["base"]) for r in blobs]
-    # A damaged checkpoint's blobs look unused, but someone may restore it: kept.
-    unused = set(lineage.garbage_blobs(readable, stored)) if not damaged else set()
-    for row in blobs:
-        if (row["checkpoint_ns"], row["channel"], row["version"]) in unused:
-            what = f"channel {row['channel']!r} version {row['version']!r}"
-            finding("blob", row, what, ORPHAN, "no checkpoint names this blob")
-    for row in data.rows.get("write", []):
-        ns, cid = row["checkpoint_ns"], row["checkpoint_id"]
-        what = f"task {row['task_id']!r} idx {row['idx']} channel {row['channel']!r}"
-        where = f"{codec.located(tid, ns, cid)}: write of {what}"
-        if (ns, cid) in damaged:
-            finding("write", row, what, DAMAGED, "written on a damaged checkpoint")
-        elif cid not in held.get(ns, ()):
-            finding("write", row, what, ORPHAN, "its checkpoint does not exist")
-        else:
-            try:
-                codec.load_write(serde, row["type"], row["data"], where)
-            except CorruptRowError as exc:
-                finding("write", row, what, DAMAGED, str(exc))
-    return out
+            bad.add(key[1:])
+    return bad
 
 
 def _line(table: str, row: dict[str, Any]) -> dict[str, Any]:

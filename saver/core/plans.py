@@ -447,7 +447,9 @@ def _delta_channel_history(ctx: Context, t: Target, channels: list[str]) -> Plan
             t.checkpoint_ns,
             cid,
             parent_id,
-            codec.load_json(versions, f"checkpoint {cid!r}", "blob_versions"),
+            codec.load_json(
+                versions, codec.located(t.thread_id, t.checkpoint_ns, cid), "blob_versions"
+            ),
             frozenset(),
         )
         for cid, parent_id, versions in chain_rows

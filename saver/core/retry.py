@@ -17,8 +17,10 @@ class RetryPolicy:
     `first_delay` (each drawn between half and all of that, so clients that failed together
     do not come back together), the last try no later than `within` seconds after the first.
 
-    Only operations that are safe to repeat are retried: reads, and puts and writes, which
-    are keyed, so a repeat of one that did commit changes nothing."""
+    Only operations that are safe to repeat are retried: reads, and writes that are keyed
+    or idempotent (puts, pending writes, deletes, cleanup, thread records, doctor's repair),
+    so a repeat of one that did commit changes nothing; copy_thread and import_thread are
+    not."""
 
     attempts: int = 3
     first_delay: float = 0.25

@@ -305,7 +305,11 @@ class ThreadRows:
 
 
 def export_thread(ctx: Context, thread_id: Any) -> Plan[ThreadRows]:
-    tid = thread_id_of(thread_id, "export_thread")
+    return stored_rows(ctx, thread_id_of(thread_id, "export_thread"))
+
+
+def stored_rows(ctx: Context, tid: str) -> Plan[ThreadRows]:
+    """Every row of thread `tid` as stored (an id as the database gives it: unchecked)."""
     out = ThreadRows(tid)
     for table, sql in zip(TABLES, ctx.dialect.EXPORT_THREAD, strict=True):
         found = yield Stmt(sql, (tid, ctx.namespace))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from saver.core import doctor
+from saver.core import deltas, doctor
 from saver.core.config import thread_id_of
 from saver.core.doctor import DoctorReport, ProgressCallback
 from saver.errors import InvalidConfigError
@@ -14,7 +14,9 @@ from saver.io.modes import READ, SNAPSHOT, WRITE
 
 
 class AsyncDoctor(AsyncTimeTravel):
-    """Mixed into the saver base, which supplies `_run` and `_ctx`."""
+    """Mixed into the saver base, which supplies `_run`, `_ctx` and `_deltas`."""
+
+    _deltas: deltas.DeltaTracker
 
     async def adoctor(
         self,
@@ -42,6 +44,8 @@ class AsyncDoctor(AsyncTimeTravel):
                 after = page[-1] if len(page) == batch_size else None
             for tid in page:
                 rows, found = await self._run(WRITE if repair else SNAPSHOT, check, self._ctx, tid)
+                if any(f.action for f in found):  # no delta may extend what was moved
+                    self._deltas.forget([tid])
                 report.threads_checked += 1
                 report.rows_checked += rows
                 report.findings.extend(found)

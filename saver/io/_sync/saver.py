@@ -125,9 +125,12 @@ class HistorySaver(Doctor, BaseCheckpointSaver[str]):
         new one (only where `repeat`: doing it twice must change nothing)."""
         started = time.monotonic()
         failed = 0
+        last: TransientStorageError | None = None
         while True:
             if self._closed:  # (a copy's own close: the connection it shares stays open)
-                raise SaverClosedError("this saver was closed; open a new one to read or write")
+                raise SaverClosedError(
+                    "this saver was closed; open a new one to read or write"
+                ) from last
             try:
                 if not self._ready:
                     self.setup()
@@ -137,6 +140,7 @@ class HistorySaver(Doctor, BaseCheckpointSaver[str]):
                 pause = self.retry.pause(failed, time.monotonic() - started) if repeat else None
                 if pause is None:
                     raise
+                last = exc
                 logger.info("%s; trying again in %.2fs (try %d)", exc, pause, failed + 1)
                 time.sleep(pause)
 
@@ -287,6 +291,7 @@ class HistorySaver(Doctor, BaseCheckpointSaver[str]):
         task_id: str,
         task_path: str = "",
     ) -> None:
+        writes = list(writes)  # read again by a retry
         self._run(BATCH, plans.put_writes, self._ctx, config, writes, task_id, task_path)
 
     def delete_thread(self, thread_id: str) -> None:
@@ -294,6 +299,8 @@ class HistorySaver(Doctor, BaseCheckpointSaver[str]):
         self._deltas.forget([str(thread_id)])
 
     def delete_for_runs(self, run_ids: Sequence[str]) -> None:
+        if not isinstance(run_ids, (str, bytes)):  # (a single string is refused by the plan)
+            run_ids = list(run_ids)  # read again by a retry
         self._run(WRITE, plans.delete_for_runs, self._ctx, run_ids)
         self._deltas.forget()  # a run's checkpoints may include a thread's latest
 

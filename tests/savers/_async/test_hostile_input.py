@@ -243,3 +243,11 @@ async def test_before_with_an_empty_checkpoint_id_bounds_nothing(open_saver: Any
         await put_counter_chain(cp, "t", 2)
         found = [t async for t in cp.alist(config("t"), before=config("t", "", ""))]
     assert len(found) == 2
+
+
+async def test_a_channel_named_with_a_noncharacter_reads_back(open_saver: Any) -> None:
+    checkpoint = make_checkpoint(1, {"m\ufdd0x": 1}, {"m\ufdd0x": 1})
+    async with open_saver() as cp:
+        await cp.aput(config("t"), checkpoint, {}, dict(checkpoint["channel_versions"]))
+        got = await cp.aget_tuple(config("t"))
+    assert got is not None and got.checkpoint["channel_values"] == {"m\ufdd0x": 1}

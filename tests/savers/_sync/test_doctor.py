@@ -20,6 +20,7 @@ from tests.savers._sync.spec_helpers import (
     damage,
     execute,
     put_counter_chain,
+    put_step,
 )
 from tests.savers._sync.test_deltas import delta_rows, turns
 from tests.support import raw_rows
@@ -79,8 +80,8 @@ def test_a_blob_with_bytes_after_its_value_is_reported_by_channel_and_version(
     damage(open_saver, "history_blobs", "data", b"\x7b\x7b", "t", channel="count", version="2")
     with open_saver() as cp:
         report = cp.doctor()
-    (found,) = report.findings
-    assert (found.table, found.kind, found.row) == ("blob", DAMAGED, "channel 'count' version '2'")
+    (found,) = [f for f in report.findings if f.table == "blob"]
+    assert (found.kind, found.row) == (DAMAGED, "channel 'count' version '2'")
     assert "bytes follow" in found.problem
 
 
@@ -123,7 +124,7 @@ def test_orphaned_blobs_and_writes_are_reported_and_repair_deletes_them(
     execute(
         open_saver,
         "DELETE FROM history_checkpoints WHERE thread_id = 't' AND checkpoint_id = ?",
-        (checkpoint_id(2),),
+        (checkpoint_id(1),),
     )
     with open_saver() as cp:
         report = cp.doctor(repair=True)
@@ -134,8 +135,8 @@ def test_orphaned_blobs_and_writes_are_reported_and_repair_deletes_them(
         ("write", ORPHAN, DELETED),
     ]
     assert again.findings == []
-    assert kept is not None and kept.config["configurable"]["checkpoint_id"] == checkpoint_id(1)
-    assert kept.checkpoint["channel_values"] == {"topic": "topic-of-t", "count": 1}
+    assert kept is not None and kept.config["configurable"]["checkpoint_id"] == checkpoint_id(2)
+    assert kept.checkpoint["channel_values"] == {"topic": "topic-of-t", "count": 2}
 
 
 def test_repair_moves_damaged_rows_to_quarantine_whole_and_the_thread_reads_again(
@@ -200,3 +201,50 @@ def test_threads_are_paged_by_batch_size(open_saver: Any) -> None:
         seen: list[int] = []
         report = cp.doctor(batch_size=2, progress=lambda r: seen.append(r.threads_checked))
     assert report.threads_checked == 5 and seen == [1, 2, 3, 4, 5]
+
+
+def test_writes_newer_than_every_checkpoint_are_not_orphans(open_saver: Any) -> None:
+    """LangGraph puts a step's writes while its checkpoint is still being put."""
+    with open_saver() as cp:
+        put_counter_chain(cp, "t", 1)
+        ahead = config("t", cid=checkpoint_id(2))
+        cp.put_writes(ahead, [("count", 2)], "task-2")
+        report = cp.doctor(repair=True)
+        put_counter_chain(cp, "t", 1, first=2)
+        head = cp.get_tuple(config("t"))
+    assert report.findings == []
+    assert head is not None and head.pending_writes == [("task-2", "count", 2)]
+
+
+def test_repair_of_a_damaged_blob_takes_the_checkpoints_that_need_it_along(
+    open_saver: Any,
+) -> None:
+    with open_saver() as cp:
+        put_counter_chain(cp, "t", 3)
+    damage(open_saver, "history_blobs", "data", b"\x7b\x7b", "t", channel="count", version="3")
+    with open_saver() as cp:
+        report = cp.doctor(repair=True)
+        again = cp.doctor()
+        head = cp.get_tuple(config("t"))
+    assert sorted((f.table, f.checkpoint_id, f.action) for f in report.findings) == [
+        ("blob", "", QUARANTINED),
+        ("checkpoint", checkpoint_id(3), QUARANTINED),
+    ]
+    assert again.findings == []
+    assert head is not None and head.checkpoint["channel_values"]["count"] == 2
+
+
+def test_a_parent_delete_for_runs_removed_is_listed_but_no_problem(
+    open_saver: Any,
+) -> None:
+    with open_saver() as cp:
+        parent = None
+        for n in (1, 2, 3):
+            saved = put_step(
+                cp, "t", n, {"count": n}, {"count": n}, parent=parent, metadata={"run_id": f"r{n}"}
+            )
+            parent = saved["configurable"]["checkpoint_id"]
+        cp.delete_for_runs(["r2"])
+        report = cp.doctor()
+    assert [f.kind for f in report.findings] == [MISSING_PARENT]
+    assert report.problems == []

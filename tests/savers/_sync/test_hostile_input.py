@@ -244,3 +244,11 @@ def test_before_with_an_empty_checkpoint_id_bounds_nothing(open_saver: Any) -> N
         put_counter_chain(cp, "t", 2)
         found = [t for t in cp.list(config("t"), before=config("t", "", ""))]
     assert len(found) == 2
+
+
+def test_a_channel_named_with_a_noncharacter_reads_back(open_saver: Any) -> None:
+    checkpoint = make_checkpoint(1, {"m\ufdd0x": 1}, {"m\ufdd0x": 1})
+    with open_saver() as cp:
+        cp.put(config("t"), checkpoint, {}, dict(checkpoint["channel_versions"]))
+        got = cp.get_tuple(config("t"))
+    assert got is not None and got.checkpoint["channel_values"] == {"m\ufdd0x": 1}
