@@ -311,9 +311,12 @@ FROM
 SELECT pg_advisory_xact_lock_shared(hashtext(%s), hashtext(%s));
 
 -- QUARANTINE_ROW
-INSERT INTO history_quarantine (quarantined_at,
-               source, thread_id, namespace, checkpoint_ns, checkpoint_id, problem, stored_row)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s);
+INSERT INTO history_quarantine (thread_id,
+               namespace, checkpoint_ns, checkpoint_id, source, row_key, quarantined_at, problem,
+               stored_row)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (thread_id, namespace, checkpoint_ns, checkpoint_id, source, row_key) DO
+UPDATE
+SET quarantined_at = excluded.quarantined_at, problem = excluded.problem, stored_row = excluded.stored_row;
 
 -- REFRESH_THREADS_OF[0]
 INSERT INTO history_threads (thread_id,

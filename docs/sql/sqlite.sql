@@ -300,9 +300,12 @@ INSERT INTO history_writes (thread_id,
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING;
 
 -- QUARANTINE_ROW
-INSERT INTO history_quarantine (quarantined_at,
-               source, thread_id, namespace, checkpoint_ns, checkpoint_id, problem, stored_row)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?);
+INSERT INTO history_quarantine (thread_id,
+               namespace, checkpoint_ns, checkpoint_id, source, row_key, quarantined_at, problem,
+               stored_row)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (thread_id, namespace, checkpoint_ns, checkpoint_id, source, row_key) DO
+UPDATE
+SET quarantined_at = excluded.quarantined_at, problem = excluded.problem, stored_row = excluded.stored_row;
 
 -- REFRESH_THREADS_OF[0]
 INSERT INTO history_threads (thread_id,

@@ -105,8 +105,8 @@ def repair_thread(ctx: Context, tid: str) -> Plan[tuple[int, list[Finding]]]:
         key = (tid, ctx.namespace, f.checkpoint_ns)
         if f.kind == DAMAGED:
             line = json.dumps(_line(f.table, f.stored))
-            source = (f.table, tid, ctx.namespace, f.checkpoint_ns, f.checkpoint_id)
-            yield Stmt(d.QUARANTINE_ROW, (now, *source, f.problem, line), fetch=False)
+            which = (tid, ctx.namespace, f.checkpoint_ns, f.checkpoint_id, f.table, f.row)
+            yield Stmt(d.QUARANTINE_ROW, (*which, now, f.problem, line), fetch=False)
         s = f.stored
         if f.table == "checkpoint":
             yield Stmt(d.DELETE_CHECKPOINTS_BY, (*key, s["checkpoint_id"]), fetch=False)

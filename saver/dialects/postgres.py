@@ -185,8 +185,10 @@ class PostgresDialect(Dialect):
         self, path: tuple[str, ...], value: Any, column: str = "metadata"
     ) -> tuple[str, list[Any]]:
         # Containment (@>) is what the GIN index on metadata answers.
-        if value is None:  # like InMemorySaver: a missing key matches None too
+        if value is None and len(path) == 1:  # like InMemorySaver: a missing key matches too
             return f"COALESCE(jsonb_typeof({column} #> %s::text[]), 'null') = 'null'", [list(path)]
+        if value is None:  # nested, as containment: the key is there, and null
+            return f"jsonb_typeof({column} #> %s::text[]) = 'null'", [list(path)]
         if isinstance(value, (bool, int, float)):  # Python equality: True == 1, 2 == 2.0
             same: list[Any] = [value]
             if isinstance(value, bool):

@@ -119,8 +119,10 @@ class SqliteDialect(Dialect):
                 value,
                 p,
             ]
-        if value is None:  # like InMemorySaver: a missing key matches None too
+        if value is None and len(path) == 1:  # like InMemorySaver: a missing key matches too
             return f"COALESCE(json_type({column}, ?), 'null') = 'null'", [p]
+        if value is None:  # nested, as containment: the key is there, and null
+            return f"json_type({column}, ?) = 'null'", [p]
         if isinstance(value, (bool, int, float)):  # Python equality: True == 1, 2 == 2.0
             return (
                 f"(json_type({column}, ?) IN ('integer', 'real', 'true', 'false') "

@@ -196,9 +196,12 @@ SELECT checkpoint_ns, checkpoint_id FROM {quarantine}
 WHERE thread_id = ? AND namespace = ? AND source = 'checkpoint'
 """
 QUARANTINE_ROW = """
-INSERT INTO {quarantine} (quarantined_at, source, thread_id, namespace, checkpoint_ns,
-    checkpoint_id, problem, stored_row)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO {quarantine} (thread_id, namespace, checkpoint_ns, checkpoint_id, source, row_key,
+    quarantined_at, problem, stored_row)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (thread_id, namespace, checkpoint_ns, checkpoint_id, source, row_key) DO UPDATE SET
+    quarantined_at = excluded.quarantined_at, problem = excluded.problem,
+    stored_row = excluded.stored_row
 """
 DELETE_WRITE_BY = """
 DELETE FROM {writes} WHERE thread_id = ? AND namespace = ? AND checkpoint_ns = ?

@@ -119,6 +119,17 @@ async def test_filter_on_a_custom_nested_dict_matches_by_containment(open_saver:
         assert await matching(cp, {"owner": {"team": {"name": "ops"}}}) == []
 
 
+async def test_a_nested_none_in_a_filter_matches_a_null_there_not_a_missing_key(
+    open_saver: Any,
+) -> None:
+    """As containment (LangGraph's PostgresSaver: metadata @> filter) matches it; only a
+    top-level None matches a missing key, as InMemorySaver's does."""
+    async with open_saver() as cp:
+        await put_metadata_thread(cp)
+        assert await matching(cp, {"owner": {"team": {"lead": None}}}) == []
+        assert await matching(cp, {"nowhere": {"x": None}}) == []
+
+
 async def test_several_filter_keys_must_all_match(open_saver: Any) -> None:
     async with open_saver() as cp:
         await put_metadata_thread(cp)

@@ -120,6 +120,17 @@ def test_filter_on_a_custom_nested_dict_matches_by_containment(open_saver: Any) 
         assert matching(cp, {"owner": {"team": {"name": "ops"}}}) == []
 
 
+def test_a_nested_none_in_a_filter_matches_a_null_there_not_a_missing_key(
+    open_saver: Any,
+) -> None:
+    """As containment (LangGraph's PostgresSaver: metadata @> filter) matches it; only a
+    top-level None matches a missing key, as InMemorySaver's does."""
+    with open_saver() as cp:
+        put_metadata_thread(cp)
+        assert matching(cp, {"owner": {"team": {"lead": None}}}) == []
+        assert matching(cp, {"nowhere": {"x": None}}) == []
+
+
 def test_several_filter_keys_must_all_match(open_saver: Any) -> None:
     with open_saver() as cp:
         put_metadata_thread(cp)
