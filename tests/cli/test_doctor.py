@@ -27,6 +27,7 @@ def damage(store: stores.Store) -> None:
     corrupt_json(store, "metadata", "damaged", checkpoint_id(4))
 
 
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
 def test_a_clean_store_exits_0_saying_so(store: stores.Store) -> None:
     done = saver_cli("doctor", store.url)
     assert done.returncode == 0, done.stderr
