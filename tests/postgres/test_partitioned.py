@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = (
     "test_list",
@@ -25,7 +27,9 @@ MODULES = (
 )
 
 
-def test_the_postgres_spec_passes_on_tables_partitioned_by_thread_id() -> None:
+def test_the_postgres_spec_passes_on_tables_partitioned_by_thread_id(long_campaign: bool) -> None:
+    if not long_campaign:  # a minute and a half, most of it making partitioned schemas
+        pytest.skip("part of the long run: scripts/test --long")
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"]
         + [f"tests/savers/_sync/{name}.py" for name in MODULES]
