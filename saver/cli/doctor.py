@@ -6,6 +6,7 @@ was found."""
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -15,7 +16,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from saver.cli import exits, output
 from saver.cli.options import positive_int
 from saver.cli.urls import add_url_arguments, open_saver, url_from
-from saver.core.doctor import DoctorReport, ProgressCallback, summary
+from saver.core.doctor import DoctorReport, ProgressCallback
 
 EXAMPLE = """example:
   saver doctor sqlite:////srv/app/history.db
@@ -79,7 +80,8 @@ def print_report(report: DoctorReport) -> None:
         columns = (*COLUMNS, "action") if report.repaired else COLUMNS
         rows = [[str(getattr(f, c)) for c in columns] for f in report.findings]
         output.print_table(columns, rows, whole=("thread_id", "checkpoint_id"), drop=NARROW_FIRST)
-    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(summary(report.findings).items()))
+    counts = Counter(f.kind for f in report.findings)
+    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
     said = f"{len(report.problems)} problems" if report.problems else "no problems"
     if report.findings:
         said += f" ({kinds})"

@@ -9,10 +9,9 @@ is stored that way)."""
 
 from __future__ import annotations
 
-import base64
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -104,7 +103,7 @@ def repair_thread(ctx: Context, tid: str) -> Plan[tuple[int, list[Finding]]]:
             continue
         key = (tid, ctx.namespace, f.checkpoint_ns)
         if f.kind == DAMAGED:
-            line = json.dumps(_line(f.table, f.stored))
+            line = json.dumps(threads.row_line(f.table, f.stored))
             which = (tid, ctx.namespace, f.checkpoint_ns, f.checkpoint_id, f.table, f.row)
             yield Stmt(d.QUARANTINE_ROW, (*which, now, f.problem, line), fetch=False)
         s = f.stored
@@ -230,20 +229,3 @@ def _damaged_blobs(
             finding("blob", row, what, DAMAGED, str(exc))
             bad.add(key[1:])
     return bad
-
-
-def _line(table: str, row: dict[str, Any]) -> dict[str, Any]:
-    """A row as a line of `saver export` would hold it: bytes in base64."""
-    line: dict[str, Any] = {"table": table}
-    for column, value in row.items():
-        if isinstance(value, (bytes, bytearray, memoryview)):
-            value = base64.b64encode(bytes(value)).decode()
-        line[column] = value
-    return line
-
-
-def summary(findings: Iterable[Finding]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for f in findings:
-        counts[f.kind] = counts.get(f.kind, 0) + 1
-    return counts

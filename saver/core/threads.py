@@ -357,14 +357,20 @@ def to_lines(data: ThreadRows) -> Iterator[str]:
         yield json.dumps({"table": "thread", **data.record})
     for table in TABLES:
         for row in data.rows.get(table, []):
-            line = {"table": table}
-            for column, value in row.items():
-                if column in ("thread_id", "namespace"):
-                    continue  # the importer decides both
-                if column in BYTES[table] and value is not None:
-                    value = base64.b64encode(bytes(value)).decode()
-                line[column] = value
-            yield json.dumps(line)
+            yield json.dumps(row_line(table, row))
+
+
+def row_line(table: str, row: dict[str, Any]) -> dict[str, Any]:
+    """One stored row as a line: its table, its columns but the thread's (the importer
+    decides both), bytes in base64."""
+    line: dict[str, Any] = {"table": table}
+    for column, value in row.items():
+        if column in ("thread_id", "namespace"):
+            continue
+        if column in BYTES[table] and value is not None:
+            value = base64.b64encode(bytes(value)).decode()
+        line[column] = value
+    return line
 
 
 def from_lines(lines: Iterable[str], where: str = "input") -> ThreadRows:

